@@ -1,0 +1,45 @@
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ConfigError } from '../config/env.js';
+import { ExitCode, UserError, errorMessage } from '../common/errors.js';
+import { commands } from './commands/index.js';
+
+/** The `xfc` command line: one module per command under cli/commands, each short and delegating. */
+export async function main(argv: string[]): Promise<void> {
+  const cli = yargs(argv)
+    .scriptName('xfc')
+    .usage('$0 <command> [options]\n\nMeasures how much of the XFC scratch disk each user holds, and for how long.')
+    .strict()
+    .demandCommand(1, 'Name a command; `xfc --help` lists them.')
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .wrap(Math.min(120, process.stdout.columns || 120))
+    .fail((message, err, instance) => {
+      if (err) throw err;
+      instance.showHelp('error');
+      throw new UserError(`${message}`, ExitCode.usage);
+    });
+  for (const command of commands) cli.command(command);
+  await cli.parseAsync();
+}
+
+/** Prints an error the way every command does and returns the exit code it deserves. */
+export function reportError(err: unknown): number {
+  if (err instanceof UserError) {
+    console.error(`xfc: ${err.message}`);
+    return err.exitCode;
+  }
+  if (err instanceof ConfigError) {
+    console.error(`xfc: configuration: ${err.message}`);
+    return ExitCode.usage;
+  }
+  console.error(`xfc: unexpected error: ${errorMessage(err)}`);
+  if (err instanceof Error && err.stack) console.error(err.stack);
+  return ExitCode.failure;
+}
+
+main(hideBin(process.argv)).catch((err: unknown) => {
+  process.exitCode = reportError(err);
+});

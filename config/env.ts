@@ -1,0 +1,229 @@
+import { parseDuration } from '../common/duration.js';
+import { parseSize } from '../common/units.js';
+
+/**
+ * Everything xfc reads from the environment, validated once at start-up. Every variable has a default that works
+ * against local services on their standard ports; secrets come only from the environment (inside the URLs).
+ */
+export interface XfcConfig {
+  databaseUrl: string;
+  amqpUrl: string;
+  temporal: {
+    address: string;
+    namespace: string;
+    /** Base URL of the Temporal Web UI, for links printed by the CLI and shown in logs. */
+    uiUrl: string;
+    controlTaskQueue: string;
+    scanTaskQueue: string;
+  };
+  mail: {
+    /** smtp://, smtps:// (implicit TLS); query options such as ?requireTLS=true are passed to nodemailer. */
+    smtpUrl: string;
+    /** Set only when XFC_SMTP_URL was given explicitly (`xfc dev` runs a local sink otherwise). */
+    smtpUrlExplicit: boolean;
+    from: string;
+    contact: string;
+  };
+  scan: {
+    /** Directory under which every user's work directory must lie. */
+    root: string;
+    ageBasis: 'ctime' | 'mtime';
+    /** Names never descended into, e.g. `.snapshot`. */
+    exclude: string[];
+    /** Walker threads (metadata requests in flight); 0 = choose from the CPU count. */
+    threads: number;
+    /** How long one walk activity runs before it returns a checkpoint and the workflow starts the next one. */
+    chunkMs: number;
+    /** How long Temporal waits without a heartbeat before it retries a walk on another worker. */
+    heartbeatTimeoutMs: number;
+  };
+  sweep: {
+    intervalMs: number;
+    batchSize: number;
+    /** Users scanned more recently than this are not claimed again. */
+    rescanAfterMs: number;
+    /** An outstanding request older than this is considered lost and the user may be claimed again. */
+    requestLeaseMs: number;
+  };
+  notify: {
+    warnPercent: number;
+    overPercent: number;
+    reminderIntervalMs: number;
+    minIntervalMs: number;
+  };
+  quotas: {
+    /** Default temporal quota for new users, byte·days. */
+    temporalByteDays: bigint;
+    /** Default hard quota for new users, bytes. */
+    hardBytes: bigint;
+  };
+  metrics: {
+    /** Port of xfc's own Prometheus endpoint (0 = off). */
+    port: number;
+    /** Port of the Temporal SDK runtime's Prometheus endpoint (0 = off). */
+    temporalPort: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the configuration; a bad value throws a ConfigError that names the variable. */
+export function loadConfig(env: Env = process.env): XfcConfig {
+  const read = new EnvReader(env);
+  const temporalAddress = read.string('TEMPORAL_ADDRESS', '127.0.0.1:7233');
+  const smtpUrl = env.XFC_SMTP_URL;
+  const config: XfcConfig = {
+    databaseUrl: read.url('XFC_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/xfc', ['postgres:', 'postgresql:']),
+    amqpUrl: read.url('XFC_AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),
+    temporal: {
+      address: temporalAddress,
+      namespace: read.string('TEMPORAL_NAMESPACE', 'default'),
+      uiUrl: read.url('XFC_TEMPORAL_UI_URL', 'http://127.0.0.1:8233', ['http:', 'https:']).replace(/\/$/, ''),
+      controlTaskQueue: read.string('XFC_CONTROL_TASK_QUEUE', 'xfc-control'),
+      scanTaskQueue: read.string('XFC_SCAN_TASK_QUEUE', 'xfc-scan'),
+    },
+    mail: {
+      smtpUrl: read.url('XFC_SMTP_URL', 'smtp://127.0.0.1:25', ['smtp:', 'smtps:']),
+      smtpUrlExplicit: smtpUrl !== undefined && smtpUrl !== '',
+      from: read.string('XFC_MAIL_FROM', 'JASMIN XFC <xfc-noreply@localhost>'),
+      contact: read.string('XFC_MAIL_CONTACT', 'the JASMIN helpdesk, support@jasmin.ac.uk'),
+    },
+    scan: {
+      root: read.absolutePath('XFC_ROOT', '/work/xfc'),
+      ageBasis: read.oneOf('XFC_AGE_BASIS', 'ctime', ['ctime', 'mtime'] as const),
+      exclude: read.list('XFC_EXCLUDE', ['.snapshot']),
+      threads: read.integer('XFC_SCAN_THREADS', 0, 0, 256),
+      chunkMs: read.duration('XFC_SCAN_CHUNK', '5m', 1_000),
+      heartbeatTimeoutMs: read.duration('XFC_SCAN_HEARTBEAT_TIMEOUT', '60s', 2_000),
+    },
+    sweep: {
+      intervalMs: read.duration('XFC_SWEEP_INTERVAL', '10m', 1_000),
+      batchSize: read.integer('XFC_SWEEP_BATCH_SIZE', 50, 1, 100_000),
+      rescanAfterMs: read.duration('XFC_RESCAN_AFTER', '20h', 0),
+      requestLeaseMs: read.duration('XFC_REQUEST_LEASE', '12h', 60_000),
+    },
+    notify: {
+      warnPercent: read.number('XFC_NOTIFY_WARN_PERCENT', 90, 1, 1000),
+      overPercent: read.number('XFC_NOTIFY_OVER_PERCENT', 100, 1, 1000),
+      reminderIntervalMs: read.duration('XFC_NOTIFY_REMINDER_INTERVAL', '7d', 0),
+      minIntervalMs: read.duration('XFC_NOTIFY_MIN_INTERVAL', '1d', 0),
+    },
+    quotas: {
+      temporalByteDays: read.size('XFC_DEFAULT_TEMPORAL_QUOTA', '300TiB'),
+      hardBytes: read.size('XFC_DEFAULT_HARD_QUOTA', '40TiB'),
+    },
+    metrics: {
+      port: read.integer('XFC_METRICS_PORT', 9464, 0, 65535),
+      temporalPort: read.integer('XFC_TEMPORAL_METRICS_PORT', 9465, 0, 65535),
+    },
+  };
+  if (config.notify.warnPercent > config.notify.overPercent) {
+    throw new ConfigError(
+      `XFC_NOTIFY_WARN_PERCENT (${config.notify.warnPercent}) must not exceed XFC_NOTIFY_OVER_PERCENT (${config.notify.overPercent}).`,
+    );
+  }
+  return config;
+}
+
+class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  private raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  private fail(name: string, value: string, expected: string): never {
+    throw new ConfigError(`${name}=${JSON.stringify(value)} is not valid: expected ${expected}.`);
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  url(name: string, fallback: string, protocols: string[]): string {
+    const value = this.raw(name) ?? fallback;
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return this.fail(name, redact(value), `a URL such as ${fallback}`);
+    }
+    if (!protocols.includes(url.protocol)) {
+      this.fail(name, redact(value), `a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    }
+    return value;
+  }
+
+  absolutePath(name: string, fallback: string): string {
+    const value = this.raw(name) ?? fallback;
+    if (!value.startsWith('/')) this.fail(name, value, 'an absolute path');
+    return value.length > 1 ? value.replace(/\/+$/, '') : value;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const value = this.raw(name) ?? fallback;
+    if (!(allowed as readonly string[]).includes(value)) this.fail(name, value, `one of ${allowed.join(', ')}`);
+    return value as T;
+  }
+
+  list(name: string, fallback: string[]): string[] {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    return value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      this.fail(name, value, `a whole number from ${min} to ${max}`);
+    }
+    return parsed;
+  }
+
+  number(name: string, fallback: number, min: number, max: number): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < min || parsed > max) this.fail(name, value, `a number from ${min} to ${max}`);
+    return parsed;
+  }
+
+  duration(name: string, fallback: string, minMs: number): number {
+    const value = this.raw(name) ?? fallback;
+    let ms: number;
+    try {
+      ms = parseDuration(value);
+    } catch {
+      return this.fail(name, value, 'a duration such as 30s, 10m, 20h or 7d');
+    }
+    if (ms < minMs) this.fail(name, value, `at least ${minMs} ms`);
+    return ms;
+  }
+
+  size(name: string, fallback: string): bigint {
+    const value = this.raw(name) ?? fallback;
+    try {
+      return parseSize(value);
+    } catch (err) {
+      return this.fail(name, value, `a size such as 300TiB or 40TB (${(err as Error).message})`);
+    }
+  }
+}
+
+/** Hides a password in a URL before it appears in an error message. */
+export function redact(value: string): string {
+  return value.replace(/\/\/([^:/@]*):([^@/]*)@/, '//$1:***@');
+}

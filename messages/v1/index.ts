@@ -1,0 +1,2 @@
+export * from './scan-report.js';
+export * from './messages.js';

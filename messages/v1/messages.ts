@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { usernamePattern } from '../../common/username.js';
+import { ageBasis, scanReport } from './scan-report.js';
+
+/**
+ * The RabbitMQ message contracts, version 1 (DESIGN §5). Producers and consumers both import these schemas, so a
+ * field cannot drift between them. Every body carries `"version": 1`; the AMQP `type` property names the schema.
+ */
+
+export const username = z.string().regex(usernamePattern, 'a lower-case POSIX account name of at most 32 characters');
+
+/** Identifiers that end up in workflow ids and AMQP message ids: short and printable. */
+export const identifier = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : - only');
+
+const isoTime = z.string().datetime({ offset: true });
+
+export const scanRequest = z
+  .object({
+    version: z.literal(1),
+    requestId: identifier,
+    username,
+    reason: z.enum(['sweep', 'manual']),
+    requestedAt: isoTime,
+  })
+  .strict();
+
+export const scanCompleted = scanReport
+  .extend({
+    version: z.literal(1),
+    scanId: identifier,
+    requestId: identifier,
+    username,
+    workDir: z.string().min(1).max(4200),
+    /** The reference time for ages: the scan is reproducible from the tree and this instant. */
+    now: isoTime,
+    startedAt: isoTime,
+    finishedAt: isoTime,
+    ageBasis,
+  })
+  .strict();
+
+export const scanFailureReason = z.enum([
+  'unknown-user',
+  'work-dir-missing',
+  'work-dir-symlink',
+  'work-dir-not-directory',
+  'work-dir-outside-root',
+  'walk-failed',
+]);
+
+export const scanFailed = z
+  .object({
+    version: z.literal(1),
+    scanId: identifier,
+    requestId: identifier,
+    username,
+    reason: scanFailureReason,
+    message: z.string().max(2000),
+  })
+  .strict();
+
+export type ScanRequest = z.infer<typeof scanRequest>;
+export type ScanCompleted = z.infer<typeof scanCompleted>;
+export type ScanFailed = z.infer<typeof scanFailed>;
+export type ScanFailureReason = z.infer<typeof scanFailureReason>;
+
+/** AMQP `type` property and routing key of each message, and the schema that validates its body. */
+export const messageTypes = {
+  'scan.request': scanRequest,
+  'scan.completed': scanCompleted,
+  'scan.failed': scanFailed,
+} as const;
+
+export type MessageType = keyof typeof messageTypes;
+export type MessageBody<T extends MessageType> = z.infer<(typeof messageTypes)[T]>;

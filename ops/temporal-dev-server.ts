@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { Connection } from '@temporalio/client';
+
+/** The search attribute that lets the Web UI filter scan and apply workflows by user (DESIGN §6). */
+export const searchAttributeFlags = ['--search-attribute', 'XfcUser=Keyword'];
+
+/**
+ * Finds the `temporal` CLI: $TEMPORAL_CLI_PATH, then PATH, then Go's install directory
+ * (`go install github.com/temporalio/cli/cmd/temporal@v1.5.1` puts it in ~/go/bin).
+ */
+export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const candidates = [
+    env.TEMPORAL_CLI_PATH,
+    ...(env.PATH ?? '').split(delimiter).map((dir) => (dir ? join(dir, 'temporal') : undefined)),
+    env.GOPATH ? join(env.GOPATH, 'bin', 'temporal') : undefined,
+    join(homedir(), 'go', 'bin', 'temporal'),
+  ];
+  return candidates.find((candidate): candidate is string => !!candidate && existsSync(candidate));
+}
+
+export interface DevServerOptions {
+  executable: string;
+  port: number;
+  uiPort?: number;
+  /** SQLite file: the server keeps its state across restarts. Omit for in-memory. */
+  dbFile?: string;
+  namespace?: string;
+  /** Where the server's own output goes; by default it is discarded. */
+  onOutput?: (chunk: Buffer) => void;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | undefined;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts `temporal server start-dev` as a child process and resolves once its frontend answers. */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
+  args.push(...searchAttributeFlags);
+  if (options.uiPort) args.push('--ui-port', String(options.uiPort));
+  else args.push('--headless');
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
+  const child = spawn(options.executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const onOutput = options.onOutput ?? (() => undefined);
+  child.stdout?.on('data', onOutput);
+  child.stderr?.on('data', onOutput);
+  const address = `127.0.0.1:${options.port}`;
+  const exited = new Promise<never>((_, reject) => {
+    child.once('exit', (code, signal) =>
+      reject(new Error(`temporal server start-dev exited early (code ${code}, signal ${signal})`)),
+    );
+  });
+  exited.catch(() => undefined);
+  await Promise.race([waitForFrontend(address, 60_000), exited]);
+  return {
+    address,
+    uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
+    process: child,
+    stop: () => stopChild(child),
+  };
+}
+
+/** True when a Temporal frontend answers at `address` within `timeoutMs`. */
+export async function frontendAnswers(address: string, timeoutMs: number): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    try {
+      await connection.workflowService.getSystemInfo({});
+      return true;
+    } finally {
+      await connection.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+async function waitForFrontend(address: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await frontendAnswers(address, 2_000)) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`Temporal dev server at ${address} did not answer within ${timeoutMs / 1000} s`);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
