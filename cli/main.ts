@@ -1,4 +1,4 @@
-import yargs from 'yargs';
+import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../config/env.js';
 import { ExitCode, UserError, errorMessage } from '../common/errors.js';
@@ -21,7 +21,7 @@ export async function main(argv: string[]): Promise<void> {
       instance.showHelp('error');
       throw new UserError(`${message}`, ExitCode.usage);
     });
-  for (const command of commands) cli.command(command);
+  for (const command of commands) cli.command(command as CommandModule);
   await cli.parseAsync();
 }
 

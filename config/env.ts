@@ -197,7 +197,8 @@ class EnvReader {
     const value = this.raw(name);
     if (value === undefined) return fallback;
     const parsed = Number(value);
-    if (!Number.isFinite(parsed) || parsed < min || parsed > max) this.fail(name, value, `a number from ${min} to ${max}`);
+    if (!Number.isFinite(parsed) || parsed < min || parsed > max)
+      this.fail(name, value, `a number from ${min} to ${max}`);
     return parsed;
   }
 

@@ -37,9 +37,7 @@ export const scanErrors = z.object({
   otherDevice: count,
   otherErrors: count,
   /** Up to 20 examples. */
-  samples: z
-    .array(z.object({ kind: errorKind, path: z.string().max(4200), code: z.string().max(40) }))
-    .max(20),
+  samples: z.array(z.object({ kind: errorKind, path: z.string().max(4200), code: z.string().max(40) })).max(20),
 });
 
 export const topDirectory = z.object({

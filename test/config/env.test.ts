@@ -13,7 +13,10 @@ describe('loadConfig', () => {
   });
 
   it('names the bad variable and hides passwords', () => {
-    assert.throws(() => loadConfig({ XFC_AGE_BASIS: 'atime' }), /XFC_AGE_BASIS="atime" is not valid: expected one of ctime, mtime/);
+    assert.throws(
+      () => loadConfig({ XFC_AGE_BASIS: 'atime' }),
+      /XFC_AGE_BASIS="atime" is not valid: expected one of ctime, mtime/,
+    );
     assert.throws(() => loadConfig({ XFC_SWEEP_INTERVAL: 'soon' }), ConfigError);
     assert.throws(
       () => loadConfig({ XFC_AMQP_URL: 'http://user:secret@host' }),

@@ -14,7 +14,9 @@ export interface TestVhost {
 /** Calls the management API; the credentials come from the URL's user info. */
 export async function management(method: string, path: string, body?: unknown): Promise<Response> {
   const base = new URL(managementUrl);
-  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString('base64');
+  const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString(
+    'base64',
+  );
   const response = await fetch(new URL(path, `${base.protocol}//${base.host}`), {
     method,
     headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
