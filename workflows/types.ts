@@ -1,0 +1,43 @@
+import type { AgeBasis, ScanCompleted, ScanFailed, ScanRequest } from '../messages/v1/index.js';
+
+/** Input of `scanUser`: the request as it came from RabbitMQ (or the CLI); the path comes from the database. */
+export interface ScanUserInput {
+  request: ScanRequest;
+  /** Present only when the workflow continued as new: where the walk got to. */
+  resume?: ScanResumeState;
+}
+
+/** What a scan carries across continue-as-new. */
+export interface ScanResumeState {
+  scanId: string;
+  workDir: string;
+  now: string;
+  startedAt: string;
+  ageBasis: AgeBasis;
+  /** The walker's checkpoint (JSON), or undefined before the first chunk. */
+  checkpoint?: unknown;
+  chunks: number;
+}
+
+/** What `scanUser` returns: the message it published. */
+export type ScanUserResult =
+  { type: 'scan.completed'; message: ScanCompleted } | { type: 'scan.failed'; message: ScanFailed };
+
+/** Input of `applyScan`: a completion or failure as published by a scan. */
+export type ApplyScanInput = ScanUserResult;
+
+export interface ApplyScanResult {
+  /** False when this scan id had already been applied (a replayed message). */
+  applied: boolean;
+  notification: 'none' | 'sent' | 'suppressed' | 'pending';
+}
+
+export interface SweepInput {
+  /** Overrides the configured batch size (e.g. `xfc workflow start sweep --batch 2000`). */
+  batchSize?: number;
+}
+
+export interface SweepResult {
+  claimed: string[];
+  published: number;
+}
