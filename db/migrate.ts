@@ -1,0 +1,87 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runner } from 'node-pg-migrate';
+import pg from 'pg';
+
+/**
+ * Schema migrations: plain SQL files in db/migrations, applied in order by node-pg-migrate. Our history lives in
+ * `xfc_migrations`, apart from Django's `django_migrations`. node-pg-migrate holds a Postgres advisory lock while it
+ * works and we ask it to wait for that lock, so any number of `xfc db migrate` runs and service start-ups may race:
+ * one applies, the others then find nothing left to do.
+ */
+
+export const migrationsTable = 'xfc_migrations';
+
+/** Only `NNNN_name.sql` files are migrations; anything else in the folder (dot-files, notes) is ignored. */
+const ignorePattern = '(?:\\..*|(?!.*\\.sql$).*)';
+
+/** The folder of SQL files, next to this module in the source tree (also found from a build under dist/). */
+export function migrationsDir(): string {
+  const candidates = [new URL('./migrations', import.meta.url), new URL('../../db/migrations', import.meta.url)];
+  for (const candidate of candidates) {
+    const path = fileURLToPath(candidate);
+    if (existsSync(path)) return path;
+  }
+  throw new Error(
+    `The migrations folder is missing (looked in ${candidates.map((c) => fileURLToPath(c)).join(', ')}).`,
+  );
+}
+
+export interface MigrateOptions {
+  /** Progress lines ("> Migrating files: ..."); silent by default. */
+  log?: (message: string) => void;
+}
+
+/** Applies every pending migration in one transaction; returns the names applied (empty when up to date). */
+export async function migrate(databaseUrl: string, options: MigrateOptions = {}): Promise<{ applied: string[] }> {
+  const log = options.log ?? ((): void => undefined);
+  const logger = { debug: log, info: log, warn: log, error: log };
+  const applied = await runner({
+    databaseUrl,
+    dir: migrationsDir(),
+    ignorePattern,
+    migrationsTable,
+    direction: 'up',
+    checkOrder: true,
+    singleTransaction: true,
+    advisoryLockMode: 'wait',
+    logger,
+  });
+  return { applied: applied.map((migration) => migration.name) };
+}
+
+export interface MigrationStatus {
+  applied: Array<{ name: string; runOn: Date }>;
+  pending: string[];
+}
+
+/** Names of the migration files, in the order they apply. */
+export function migrationNames(): string[] {
+  const pattern = new RegExp(`^${ignorePattern}$`);
+  return readdirSync(migrationsDir())
+    .filter((name) => !pattern.test(name))
+    .map((name) => name.replace(/\.sql$/, ''))
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+/** Which migrations this database has and which are still to apply. Reads only; takes no lock. */
+export async function migrationStatus(databaseUrl: string): Promise<MigrationStatus> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const exists = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [
+      migrationsTable,
+    ]);
+    const rows = exists.rows[0]?.present
+      ? (await client.query<{ name: string; run_on: Date }>(`SELECT name, run_on FROM ${migrationsTable} ORDER BY id`))
+          .rows
+      : [];
+    const done = new Set(rows.map((row) => row.name));
+    return {
+      applied: rows.map((row) => ({ name: row.name, runOn: row.run_on })),
+      pending: migrationNames().filter((name) => !done.has(name)),
+    };
+  } finally {
+    await client.end();
+  }
+}
