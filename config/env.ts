@@ -57,6 +57,10 @@ export interface XfcConfig {
     /** Default hard quota for new users, bytes. */
     hardBytes: bigint;
   };
+  bridge: {
+    /** Unacknowledged deliveries per queue the bridge holds at once (AMQP prefetch). */
+    prefetch: number;
+  };
   metrics: {
     /** Port of xfc's own Prometheus endpoint (0 = off). */
     port: number;
@@ -118,6 +122,9 @@ export function loadConfig(env: Env = process.env): XfcConfig {
     quotas: {
       temporalByteDays: read.size('XFC_DEFAULT_TEMPORAL_QUOTA', '300TiB'),
       hardBytes: read.size('XFC_DEFAULT_HARD_QUOTA', '40TiB'),
+    },
+    bridge: {
+      prefetch: read.integer('XFC_BRIDGE_PREFETCH', 10, 1, 1000),
     },
     metrics: {
       port: read.integer('XFC_METRICS_PORT', 9464, 0, 65535),

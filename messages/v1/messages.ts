@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { usernamePattern } from '../../common/username.js';
+import { usernameProblem } from '../../common/username.js';
 import { ageBasis, scanReport } from './scan-report.js';
 
 /**
@@ -7,7 +7,13 @@ import { ageBasis, scanReport } from './scan-report.js';
  * field cannot drift between them. Every body carries `"version": 1`; the AMQP `type` property names the schema.
  */
 
-export const username = z.string().regex(usernamePattern, 'a lower-case POSIX account name of at most 32 characters');
+/** A lower-case POSIX account name of at most 32 characters; the error says what is wrong with a bad one. */
+export const username = z.string().superRefine((value, context) => {
+  const problem = usernameProblem(value);
+  if (problem !== undefined) {
+    context.addIssue({ code: z.ZodIssueCode.custom, message: `${JSON.stringify(value.slice(0, 40))} ${problem}` });
+  }
+});
 
 /** Identifiers that end up in workflow ids and AMQP message ids: short and printable. */
 export const identifier = z
