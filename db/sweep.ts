@@ -1,0 +1,73 @@
+import { sql, type DatabasePool } from 'slonik';
+import { z } from 'zod';
+import { usernamePattern } from '../common/username.js';
+import { timestamptz } from './values.js';
+
+export interface ClaimOptions {
+  /** At most this many users per claim. */
+  batchSize: number;
+  /** Users measured (or failed) more recently than this are left alone. */
+  rescanAfterMs: number;
+  /** An outstanding request older than this is presumed lost; the user may be claimed again. */
+  leaseMs: number;
+  /** The sweep's clock (the workflow's time), so a sweep is reproducible. */
+  now: Date;
+}
+
+export interface ClaimedUser {
+  userId: number;
+  username: string;
+  /** A fresh uuid: the scan.request's requestId, cleared when the matching result is applied. */
+  requestId: string;
+  requestedAt: Date;
+}
+
+const claimedRow = z.object({
+  userId: z.number().int(),
+  username: z.string(),
+  requestId: z.string(),
+  requestedAt: z.date(),
+});
+
+/**
+ * Claims the stalest users for scanning, in one statement: the users with the oldest
+ * GREATEST(last_scanned, last_failed_at) that are due and have no live outstanding request get a new request id.
+ *
+ * Two sweeps never claim the same user. Candidate user rows are locked FOR NO KEY UPDATE SKIP LOCKED, so a concurrent
+ * sweep passes over them; and the claim itself is an upsert whose ON CONFLICT ... WHERE re-checks the outstanding
+ * request on the newest committed state row (not on the statement's snapshot), so a sweep that read the state just
+ * before another sweep committed its claim cannot claim the user a second time. Names that are not valid usernames
+ * are never claimed: they could not travel in a scan.request.
+ */
+export async function claimStaleUsers(pool: DatabasePool, options: ClaimOptions): Promise<ClaimedUser[]> {
+  const now = options.now.getTime();
+  const dueBefore = timestamptz(new Date(now - options.rescanAfterMs));
+  const leaseExpiredBefore = timestamptz(new Date(now - options.leaseMs));
+  const rows = await pool.any(sql.type(claimedRow)`
+    WITH candidates AS (
+      SELECT u.id
+      FROM xfc_control_user u
+      LEFT JOIN xfc_user_state s ON s.user_id = u.id
+      WHERE u.name ~ ${usernamePattern.source}
+        AND GREATEST(u.last_scanned, s.last_failed_at) < ${dueBefore}
+        AND (s.outstanding_request_id IS NULL OR s.requested_at IS NULL OR s.requested_at < ${leaseExpiredBefore})
+      ORDER BY GREATEST(u.last_scanned, s.last_failed_at), u.id
+      LIMIT ${options.batchSize}
+      FOR NO KEY UPDATE OF u SKIP LOCKED
+    ), claimed AS (
+      INSERT INTO xfc_user_state AS s (user_id, outstanding_request_id, requested_at)
+      SELECT id, gen_random_uuid()::text, ${timestamptz(options.now)} FROM candidates
+      ON CONFLICT (user_id) DO UPDATE
+        SET outstanding_request_id = EXCLUDED.outstanding_request_id, requested_at = EXCLUDED.requested_at
+        WHERE (s.outstanding_request_id IS NULL OR s.requested_at IS NULL OR s.requested_at < ${leaseExpiredBefore})
+          AND (s.last_failed_at IS NULL OR s.last_failed_at < ${dueBefore})
+      RETURNING s.user_id, s.outstanding_request_id, s.requested_at, s.last_failed_at
+    )
+    SELECT u.id AS "userId", u.name AS username, c.outstanding_request_id AS "requestId",
+           c.requested_at AS "requestedAt"
+    FROM claimed c
+    JOIN xfc_control_user u ON u.id = c.user_id
+    ORDER BY GREATEST(u.last_scanned, c.last_failed_at), u.id
+  `);
+  return [...rows];
+}
