@@ -102,15 +102,23 @@ export function createPublisher(amqpUrl: string, options: PublisherOptions = {})
         throw new InvalidMessageError(`${type} message of ${content.length} bytes exceeds ${maxBodyBytes} bytes`);
       }
       const messageId = publishOptions.messageId ?? messageIdOf(type, body);
-      const { publish } = await open();
-      await publish(mainExchange, routingKeyFor(type), content, {
-        persistent: true,
-        messageId,
-        type,
-        contentType: 'application/json',
-        timestamp: Math.floor(Date.now() / 1000),
-        appId: 'xfc',
-      });
+      const { publish, connection } = await open();
+      try {
+        await publish(mainExchange, routingKeyFor(type), content, {
+          persistent: true,
+          messageId,
+          type,
+          contentType: 'application/json',
+          timestamp: Math.floor(Date.now() / 1000),
+          appId: 'xfc',
+        });
+      } catch (err) {
+        // Start the next publish on a fresh connection: RabbitMQ 3.10 channels keep refusing publishes to a quorum
+        // queue that once refused one (reject-publish), even after the queue has room again.
+        log('warn', 'amqp.publish-failed', { type, messageId, error: (err as Error).message });
+        void closeQuietly(connection);
+        throw err;
+      }
       log('info', 'amqp.published', { type, messageId, username: (parsed.data as { username: string }).username });
     },
 
