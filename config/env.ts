@@ -32,8 +32,12 @@ export interface XfcConfig {
     exclude: string[];
     /** Walker threads (metadata requests in flight); 0 = choose from the CPU count. */
     threads: number;
+    /** Walks one scan worker runs at the same time. */
+    maxConcurrentWalks: number;
     /** How long one walk activity runs before it returns a checkpoint and the workflow starts the next one. */
     chunkMs: number;
+    /** How often a walk heartbeats its checkpoint: after a crash at most this much walking is redone. */
+    heartbeatIntervalMs: number;
     /** How long Temporal waits without a heartbeat before it retries a walk on another worker. */
     heartbeatTimeoutMs: number;
   };
@@ -104,7 +108,9 @@ export function loadConfig(env: Env = process.env): XfcConfig {
       ageBasis: read.oneOf('XFC_AGE_BASIS', 'ctime', ['ctime', 'mtime'] as const),
       exclude: read.list('XFC_EXCLUDE', ['.snapshot']),
       threads: read.integer('XFC_SCAN_THREADS', 0, 0, 256),
+      maxConcurrentWalks: read.integer('XFC_SCAN_MAX_WALKS', 4, 1, 64),
       chunkMs: read.duration('XFC_SCAN_CHUNK', '5m', 1_000),
+      heartbeatIntervalMs: read.duration('XFC_SCAN_HEARTBEAT_INTERVAL', '5s', 100),
       heartbeatTimeoutMs: read.duration('XFC_SCAN_HEARTBEAT_TIMEOUT', '60s', 2_000),
     },
     sweep: {
@@ -131,6 +137,11 @@ export function loadConfig(env: Env = process.env): XfcConfig {
       temporalPort: read.integer('XFC_TEMPORAL_METRICS_PORT', 9465, 0, 65535),
     },
   };
+  if (config.scan.heartbeatIntervalMs * 2 > config.scan.heartbeatTimeoutMs) {
+    throw new ConfigError(
+      `XFC_SCAN_HEARTBEAT_TIMEOUT (${config.scan.heartbeatTimeoutMs} ms) must be at least twice XFC_SCAN_HEARTBEAT_INTERVAL (${config.scan.heartbeatIntervalMs} ms), or healthy walks would time out.`,
+    );
+  }
   if (config.notify.warnPercent > config.notify.overPercent) {
     throw new ConfigError(
       `XFC_NOTIFY_WARN_PERCENT (${config.notify.warnPercent}) must not exceed XFC_NOTIFY_OVER_PERCENT (${config.notify.overPercent}).`,
