@@ -19,7 +19,8 @@ export interface SendReceipt {
 
 /** What the activities need from a mail transport; tests and `xfc dev` pass a real one pointing elsewhere. */
 export interface MailTransport {
-  send(email: OutgoingEmail): Promise<SendReceipt>;
+  /** Resolves once the server accepted the message; `timeoutMs` abandons the exchange (default: no limit). */
+  send(email: OutgoingEmail, options?: { timeoutMs?: number }): Promise<SendReceipt>;
   verify(): Promise<void>;
   close(): void;
 }
@@ -62,7 +63,7 @@ export function createMailer(mail: { smtpUrl: string; from: string }): MailTrans
   const transporter = nodemailer.createTransport(smtpTransportOptions(mail.smtpUrl));
   const where = redact(mail.smtpUrl);
   return {
-    async send(email: OutgoingEmail): Promise<SendReceipt> {
+    async send(email: OutgoingEmail, options: { timeoutMs?: number } = {}): Promise<SendReceipt> {
       if (!isPlainAddress(email.to))
         throw new PermanentMailError(`not a plain recipient address: ${JSON.stringify(email.to)}`, 0);
       try {
@@ -74,6 +75,7 @@ export function createMailer(mail: { smtpUrl: string; from: string }): MailTrans
           html: email.html,
           messageId: email.messageId,
           headers: automaticHeaders,
+          ...(options.timeoutMs ? { signal: AbortSignal.timeout(options.timeoutMs) } : {}),
         });
         if (info.accepted.length === 0) {
           throw new PermanentMailError(`${where} accepted no recipient: ${info.response}`, 550);
