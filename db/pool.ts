@@ -48,3 +48,17 @@ export async function openPool(databaseUrl: string, options: PoolOptions = {}): 
     idleTimeout: 30_000,
   });
 }
+
+/** Opens a pool for one piece of work (a CLI command) and always closes it. */
+export async function withPool<T>(
+  databaseUrl: string,
+  run: (pool: DatabasePool) => Promise<T>,
+  options: PoolOptions = {},
+): Promise<T> {
+  const pool = await openPool(databaseUrl, { maximumPoolSize: 2, ...options });
+  try {
+    return await run(pool);
+  } finally {
+    await pool.end();
+  }
+}

@@ -1,3 +1,95 @@
-import { notYet } from './not-yet.js';
+import type { CommandModule } from 'yargs';
+import { UserError, errorMessage } from '../../common/errors.js';
+import { loadConfig, redact } from '../../config/env.js';
+import { migrate, migrationStatus } from '../../db/migrate.js';
+import { formatTable } from '../table.js';
+import { formatTime } from '../users-view.js';
 
-export const dbCommand = notYet('db', 'TODO');
+const connectionCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH']);
+
+/** The error code of `err` or of any error in its cause chain (slonik wraps pg's errors). */
+function codes(err: unknown): string[] {
+  const found: string[] = [];
+  for (let current = err, depth = 0; current instanceof Error && depth < 5; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') found.push(code);
+    const nested = (current as { errors?: unknown }).errors; // AggregateError from a dual-stack connect
+    if (Array.isArray(nested)) found.push(...nested.flatMap(codes));
+    current = current.cause;
+  }
+  return found;
+}
+
+/**
+ * Runs database work for a command, turning the failures a person can fix (Postgres unreachable, wrong database or
+ * credentials, tables missing) into messages that say what to do.
+ */
+export async function explainDatabaseError<T>(databaseUrl: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    const found = codes(err);
+    const where = redact(databaseUrl);
+    if (found.some((code) => connectionCodes.has(code))) {
+      throw new UserError(
+        `Cannot reach Postgres at ${where} (${errorMessage(err)}). Start it, or set XFC_DATABASE_URL.`,
+      );
+    }
+    if (found.includes('3D000')) {
+      throw new UserError(`The database in ${where} does not exist. Create it (createdb), or set XFC_DATABASE_URL.`);
+    }
+    if (found.includes('28P01') || found.includes('28000')) {
+      throw new UserError(`Postgres refused the credentials in ${where}. Check XFC_DATABASE_URL.`);
+    }
+    if (found.includes('42P01')) {
+      throw new UserError(`The database ${where} lacks xfc's tables (${errorMessage(err)}). Run \`xfc db migrate\`.`);
+    }
+    throw err;
+  }
+}
+
+const migrateCommand: CommandModule<object, { json: boolean }> = {
+  command: 'migrate',
+  describe: 'Apply pending schema migrations (safe to run while others do)',
+  builder: (yargs) => yargs.option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+  handler: async (args) => {
+    const { databaseUrl } = loadConfig();
+    const { applied } = await explainDatabaseError(databaseUrl, () => migrate(databaseUrl));
+    if (args.json) {
+      console.log(JSON.stringify({ applied }));
+    } else if (applied.length === 0) {
+      console.log(`${redact(databaseUrl)} is up to date; no migration to apply.`);
+    } else {
+      console.log(`Applied to ${redact(databaseUrl)}:\n${applied.map((name) => `  ${name}`).join('\n')}`);
+    }
+  },
+};
+
+const statusCommand: CommandModule<object, { json: boolean }> = {
+  command: 'status',
+  describe: 'List applied and pending migrations',
+  builder: (yargs) => yargs.option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+  handler: async (args) => {
+    const { databaseUrl } = loadConfig();
+    const status = await explainDatabaseError(databaseUrl, () => migrationStatus(databaseUrl));
+    if (args.json) {
+      console.log(JSON.stringify(status, null, 2));
+      return;
+    }
+    const rows = [
+      ...status.applied.map((migration) => [migration.name, `applied ${formatTime(migration.runOn)}`]),
+      ...status.pending.map((name) => [name, 'pending']),
+    ];
+    console.log(`${redact(databaseUrl)} (history in table xfc_migrations)`);
+    console.log(formatTable(['MIGRATION', 'STATE'], rows));
+    if (status.pending.length > 0) console.log(`\n${status.pending.length} pending: run \`xfc db migrate\`.`);
+  },
+};
+
+export const dbCommand: CommandModule = {
+  command: 'db <command>',
+  describe: 'Database schema: apply migrations, show their state',
+  builder: (yargs) => yargs.command(migrateCommand).command(statusCommand).demandCommand(1),
+  handler: () => undefined,
+};

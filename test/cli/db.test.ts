@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { migrationNames } from '../../db/migrate.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+
+const run = promisify(execFile);
+
+async function xfc(databaseUrl: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+      env: { ...process.env, XFC_DATABASE_URL: databaseUrl },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const failed = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+  }
+}
+
+describe('xfc db', () => {
+  let db: TestDatabase;
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(async () => {
+    await db.drop();
+  });
+
+  it('status lists pending migrations; migrate applies them once; status then shows them applied', async () => {
+    const pending = await xfc(db.url, 'db', 'status');
+    assert.equal(pending.code, 0, pending.stderr);
+    assert.match(pending.stdout, /^0001_django-tables +pending$/m);
+    assert.match(pending.stdout, new RegExp(`${migrationNames().length} pending: run \`xfc db migrate\``));
+
+    const first = await xfc(db.url, 'db', 'migrate');
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /Applied to postgres:\/\/.*:\n {2}0001_django-tables\n {2}0002_scan-state/);
+    const second = await xfc(db.url, 'db', 'migrate', '--json');
+    assert.deepEqual(JSON.parse(second.stdout), { applied: [] });
+
+    const status = JSON.parse((await xfc(db.url, 'db', 'status', '--json')).stdout) as {
+      applied: Array<{ name: string }>;
+      pending: string[];
+    };
+    assert.deepEqual(
+      status.applied.map((migration) => migration.name),
+      migrationNames(),
+    );
+    assert.deepEqual(status.pending, []);
+  });
+
+  it('says when the database does not exist', async () => {
+    const url = new URL(db.url);
+    url.pathname = '/xfc_test_no_such_database';
+    const result = await xfc(url.toString(), 'db', 'migrate');
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /does not exist\. Create it \(createdb\), or set XFC_DATABASE_URL/);
+  });
+});
