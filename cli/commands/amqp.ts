@@ -1,3 +1,105 @@
-import { notYet } from './not-yet.js';
+import type { CommandModule } from 'yargs';
+import { AmqpConnectError } from '../../amqp/connection.js';
+import { listDeadLetters, requeueDeadLetters, type DeadLetter } from '../../amqp/dead-letters.js';
+import { declareTopology, describeTopology } from '../../amqp/topology.js';
+import { UserError } from '../../common/errors.js';
+import { loadConfig, redact } from '../../config/env.js';
+import { formatTable } from '../table.js';
 
-export const amqpCommand = notYet('amqp', 'TODO');
+/** Turns "cannot connect" into an error that says what to do. */
+async function withBroker<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof AmqpConnectError) {
+      throw new UserError(`${err.message}. Start RabbitMQ or set XFC_AMQP_URL.`);
+    }
+    throw err;
+  }
+}
+
+const setup: CommandModule = {
+  command: 'setup',
+  describe: 'Declare the exchanges, queues and bindings (idempotent) and print them',
+  handler: async () => {
+    const config = loadConfig();
+    await withBroker(() => declareTopology(config.amqpUrl));
+    console.log(`RabbitMQ ${redact(config.amqpUrl)}: topology declared.`);
+    for (const line of describeTopology()) console.log(`  ${line}`);
+  },
+};
+
+interface DeadArgs {
+  requeue: boolean;
+  limit: number;
+  json: boolean;
+}
+
+function deadTable(letters: DeadLetter[]): string {
+  return formatTable(
+    ['#', 'type', 'message id', 'reason', 'from', 'size', 'detail', 'body'],
+    letters.map((l, i) => [
+      String(i + 1),
+      l.type ?? '-',
+      l.messageId ?? '-',
+      l.reason,
+      l.from ?? '-',
+      String(l.size),
+      truncate(l.detail ?? '', 60),
+      truncate(l.preview, 60),
+    ]),
+    [0, 5],
+  );
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+const dead: CommandModule<object, DeadArgs> = {
+  command: 'dead',
+  describe: 'List dead-lettered messages (xfc.dead) with their reasons; --requeue puts them back on xfc',
+  builder: (yargs) =>
+    yargs
+      .option('requeue', {
+        type: 'boolean',
+        default: false,
+        describe: 'Re-publish them to xfc with their original routing key (the bridge validates them again)',
+      })
+      .option('limit', { type: 'number', default: 100, describe: 'At most this many, oldest first' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print JSON for scripts' })
+      .check((args) => {
+        if (!Number.isInteger(args.limit) || args.limit < 1) throw new Error('--limit must be a whole number ≥ 1');
+        return true;
+      }),
+  handler: async (args) => {
+    const config = loadConfig();
+    if (!args.requeue) {
+      const letters = await withBroker(() => listDeadLetters(config.amqpUrl, { limit: args.limit }));
+      if (args.json) console.log(JSON.stringify(letters, null, 2));
+      else if (letters.length === 0) console.log('xfc.dead is empty.');
+      else {
+        console.log(deadTable(letters));
+        if (letters.length === args.limit) console.log(`(first ${args.limit}; --limit shows more)`);
+      }
+      return;
+    }
+    const result = await withBroker(() => requeueDeadLetters(config.amqpUrl, { limit: args.limit }));
+    if (args.json) console.log(JSON.stringify(result, null, 2));
+    else {
+      console.log(`Requeued ${result.requeued.length} message(s) to xfc.`);
+      if (result.requeued.length > 0) console.log(deadTable(result.requeued));
+      for (const { letter, error } of result.failed) {
+        console.log(`Kept ${letter.messageId ?? '(no id)'} in xfc.dead: ${error}`);
+      }
+    }
+    if (result.failed.length > 0) process.exitCode = 1;
+  },
+};
+
+export const amqpCommand: CommandModule = {
+  command: 'amqp <command>',
+  describe: 'RabbitMQ: declare the topology, list or requeue dead letters',
+  builder: (yargs) => yargs.command(setup).command(dead).demandCommand(1),
+  handler: () => undefined,
+};

@@ -1,3 +1,35 @@
-import { notYet } from './not-yet.js';
+import type { CommandModule } from 'yargs';
+import { startBridge } from '../../amqp/bridge.js';
+import { loadConfig } from '../../config/env.js';
+import { connectTemporal } from '../../temporal/client.js';
 
-export const bridgeCommand = notYet('bridge', 'TODO');
+/**
+ * `xfc bridge`: consumes xfc.scan.request and xfc.scan.completed and starts the workflows, until SIGTERM or
+ * SIGINT; then it stops consuming, lets the starts in flight finish and exits 0. Logs are JSON lines on stdout.
+ */
+export const bridgeCommand: CommandModule<object, { prefetch: number | undefined }> = {
+  command: 'bridge',
+  describe: 'Start workflows from RabbitMQ messages (scan.request → scanUser, scan.completed/failed → applyScan)',
+  builder: (yargs) =>
+    yargs.option('prefetch', {
+      type: 'number',
+      describe: 'Unacked deliveries per queue (default XFC_BRIDGE_PREFETCH, 10)',
+    }),
+  handler: async (args) => {
+    const config = loadConfig();
+    if (args.prefetch !== undefined) {
+      if (!Number.isInteger(args.prefetch) || args.prefetch < 1)
+        throw new Error('--prefetch must be a whole number ≥ 1');
+      config.bridge.prefetch = args.prefetch;
+    }
+    const client = await connectTemporal(config);
+    const bridge = startBridge({ config, temporalClient: client });
+    const signal = await new Promise<string>((resolve) => {
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+      process.once('SIGINT', () => resolve('SIGINT'));
+    });
+    console.error(`xfc bridge: ${signal}, stopping`);
+    await bridge.stop();
+    await client.connection.close();
+  },
+};
