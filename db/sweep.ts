@@ -1,4 +1,4 @@
-import { sql, type DatabasePool } from 'slonik';
+import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { usernamePattern } from '../common/username.js';
 import { timestamptz } from './values.js';
@@ -12,6 +12,12 @@ export interface ClaimOptions {
   leaseMs: number;
   /** The sweep's clock (the workflow's time), so a sweep is reproducible. */
   now: Date;
+  /**
+   * Identifies this sweep (e.g. the workflow run id). A second call with the same claimId returns the users that
+   * call claimed, still outstanding, with the same request ids, and claims nothing more: a retried activity whose
+   * first attempt committed does not claim a second batch.
+   */
+  claimId?: string;
 }
 
 export interface ClaimedUser {
@@ -40,10 +46,28 @@ const claimedRow = z.object({
  * are never claimed: they could not travel in a scan.request.
  */
 export async function claimStaleUsers(pool: DatabasePool, options: ClaimOptions): Promise<ClaimedUser[]> {
+  const { claimId } = options;
+  if (claimId === undefined) return claim(pool, options, null);
+  return pool.transaction(async (tx) => {
+    // Serialises calls with the same claimId; the look-up below then sees whatever an earlier call committed.
+    await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock(hashtext('xfc-sweep-claim'), hashtext(${claimId}))`);
+    const earlier = await tx.any(sql.type(claimedRow)`
+      SELECT u.id AS "userId", u.name AS username, s.outstanding_request_id AS "requestId",
+             s.requested_at AS "requestedAt"
+      FROM xfc_user_state s
+      JOIN xfc_control_user u ON u.id = s.user_id
+      WHERE s.claim_id = ${claimId} AND s.outstanding_request_id IS NOT NULL
+      ORDER BY GREATEST(u.last_scanned, s.last_failed_at), u.id`);
+    if (earlier.length > 0) return [...earlier];
+    return claim(tx, options, claimId);
+  });
+}
+
+async function claim(db: CommonQueryMethods, options: ClaimOptions, claimId: string | null): Promise<ClaimedUser[]> {
   const now = options.now.getTime();
   const dueBefore = timestamptz(new Date(now - options.rescanAfterMs));
   const leaseExpiredBefore = timestamptz(new Date(now - options.leaseMs));
-  const rows = await pool.any(sql.type(claimedRow)`
+  const rows = await db.any(sql.type(claimedRow)`
     WITH candidates AS (
       SELECT u.id
       FROM xfc_control_user u
@@ -55,10 +79,11 @@ export async function claimStaleUsers(pool: DatabasePool, options: ClaimOptions)
       LIMIT ${options.batchSize}
       FOR NO KEY UPDATE OF u SKIP LOCKED
     ), claimed AS (
-      INSERT INTO xfc_user_state AS s (user_id, outstanding_request_id, requested_at)
-      SELECT id, gen_random_uuid()::text, ${timestamptz(options.now)} FROM candidates
+      INSERT INTO xfc_user_state AS s (user_id, outstanding_request_id, requested_at, claim_id)
+      SELECT id, gen_random_uuid()::text, ${timestamptz(options.now)}, ${claimId} FROM candidates
       ON CONFLICT (user_id) DO UPDATE
-        SET outstanding_request_id = EXCLUDED.outstanding_request_id, requested_at = EXCLUDED.requested_at
+        SET outstanding_request_id = EXCLUDED.outstanding_request_id, requested_at = EXCLUDED.requested_at,
+            claim_id = EXCLUDED.claim_id
         WHERE (s.outstanding_request_id IS NULL OR s.requested_at IS NULL OR s.requested_at < ${leaseExpiredBefore})
           AND (s.last_failed_at IS NULL OR s.last_failed_at < ${dueBefore})
       RETURNING s.user_id, s.outstanding_request_id, s.requested_at, s.last_failed_at

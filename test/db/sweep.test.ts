@@ -123,6 +123,28 @@ describe('claimStaleUsers', () => {
     ]);
   });
 
+  it('returns the same batch to a retried claim with the same claimId, even when retries overlap', async () => {
+    await insertDjangoUsers(
+      t.db.url,
+      diskId,
+      Array.from({ length: 12 }, (_, index) => `retry${index}`),
+    );
+    const attempts = await Promise.all(
+      Array.from({ length: 4 }, () => claimStaleUsers(t.pool, { ...options, batchSize: 5, claimId: 'run-1' })),
+    );
+    const [first] = attempts;
+    assert.equal(first?.length, 5);
+    for (const attempt of attempts) assert.deepEqual(attempt, first);
+    const again = await claimStaleUsers(t.pool, { ...options, batchSize: 5, claimId: 'run-1' });
+    assert.deepEqual(again, first);
+
+    const other = await claimStaleUsers(t.pool, { ...options, batchSize: 5, claimId: 'run-2' });
+    assert.equal(other.length, 5);
+    const firstNames = new Set(first?.map((user) => user.username));
+    assert.ok(other.every((user) => !firstNames.has(user.username)));
+    assert.equal((await outstanding()).filter((row) => row.requestId !== null).length, 10);
+  });
+
   it('never claims a name that could not travel in a scan.request', async () => {
     await insertDjangoUsers(t.db.url, diskId, ['ivy', 'Bad Name', '-dash', 'a'.repeat(33)]);
     assert.deepEqual(
