@@ -1,12 +1,12 @@
 import type { BackfillReport } from '../backfill/index.js';
-import { formatByteDays, formatBytes, formatExact } from '../common/units.js';
+import { describeSize, formatByteDays, formatBytes, formatExact } from '../common/units.js';
 import { formatTable } from './table.js';
 
 /** The quotas given to new users, stating the unit system, e.g. for the first line of a backfill. */
 export function describeQuotas(temporalByteDays: bigint, hardBytes: bigint): string {
   return (
     `temporal ${formatByteDays(temporalByteDays)} (${formatExact(temporalByteDays)} byte·days), ` +
-    `hard ${formatBytes(hardBytes)} (${formatExact(hardBytes)} bytes); TiB = 2^40 bytes (TB would mean 10^12)`
+    `hard ${describeSize(hardBytes)}; TiB = 2^40 bytes (TB would mean 10^12)`
   );
 }
 
