@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { sql } from 'slonik';
@@ -36,12 +37,15 @@ const count = z.object({ n: z.number() });
 describe('xfc users', () => {
   let t: MigratedDatabase;
   let tree: ReturnType<typeof makeTree>;
+  let files: string;
   before(async () => {
     t = await migratedDatabase();
     tree = makeTree();
+    files = mkdtempSync(`${tmpdir()}/xfc-cli-users-`);
   });
   after(async () => {
     tree.remove();
+    rmSync(files, { recursive: true, force: true });
     await t.close();
   });
   const users = (): Promise<number> =>
@@ -80,7 +84,7 @@ describe('xfc users', () => {
   });
 
   it('backfill refuses a bad email file, naming the lines, before writing', async () => {
-    const csv = `${tree.root}.emails.csv`;
+    const csv = `${files}/emails.csv`;
     writeFileSync(csv, 'username,email\nalice,alice@example.org\nbob;bob@example.org\nBad Name,x@example.org\n');
     const result = await xfc(t.db.url, 'users', 'backfill', '--root', tree.root, '--emails', csv);
     assert.equal(result.code, 2);
@@ -101,7 +105,7 @@ describe('xfc users', () => {
   });
 
   it('backfill creates the users, prints the summary and the quota units; a second run creates nothing', async () => {
-    const csv = `${tree.root}.good.csv`;
+    const csv = `${files}/good.csv`;
     writeFileSync(csv, 'alice,alice@example.org\ncarol,carol@example.org\n');
     const first = await xfc(
       t.db.url,
