@@ -29,7 +29,8 @@ export type ApplyScanInput = ScanUserResult;
 export interface ApplyScanResult {
   /** False when this scan id had already been applied (a replayed message). */
   applied: boolean;
-  notification: 'none' | 'sent' | 'suppressed' | 'pending';
+  /** What became of the email this scan called for ('none': it called for none). */
+  notification: 'none' | 'sent' | 'already-sent' | 'suppressed' | 'rejected';
 }
 
 export interface SweepInput {

@@ -1,0 +1,31 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { ControlActivities } from '../activities/control.js';
+import type { NotifyActivities } from '../activities/notify.js';
+import { decideNotificationOptions, sendNotificationOptions } from '../notify/activity-options.js';
+import type { ApplyScanInput, ApplyScanResult } from './types.js';
+
+/** Recording is a short transaction; Postgres being restarted is the failure to ride out, so retry indefinitely. */
+const control = proxyActivities<ControlActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Decide and send with the options the notification activities were designed for (see that module). */
+const decide = proxyActivities<NotifyActivities>(decideNotificationOptions);
+const mail = proxyActivities<NotifyActivities>(sendNotificationOptions);
+
+/**
+ * Applies one scan result (workflow id `apply-<scanId>`): record it once, update the user's usage and the volume
+ * total, clear the outstanding request, then make the notification decision and send at most one email for it.
+ */
+export async function applyScan(input: ApplyScanInput): Promise<ApplyScanResult> {
+  const recorded = await control.recordScan(input);
+  // A failed scan changes no usage, and a late, older scan does not move usage backwards: nothing to tell anyone.
+  if (input.type !== 'scan.completed' || !recorded.usageUpdated) {
+    return { applied: recorded.applied, notification: 'none' };
+  }
+  const decision = await decide.decideNotification({ scanId: input.message.scanId });
+  if (decision.outboxId === null) return { applied: recorded.applied, notification: 'none' };
+  const sent = await mail.sendNotification({ outboxId: decision.outboxId });
+  return { applied: recorded.applied, notification: sent.status };
+}

@@ -1,0 +1,190 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  defineQuery,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ControlActivities } from '../activities/control.js';
+import type { ScanActivities, ScanProgress, WalkChunkResult } from '../activities/scan.js';
+import type { ScanCompleted, ScanFailed, ScanFailureReason } from '../messages/v1/index.js';
+import type { ScanResumeState, ScanUserInput, ScanUserResult } from './types.js';
+
+/**
+ * Database and messaging steps. They are short; Postgres or RabbitMQ being down is the usual reason for a failure,
+ * so they retry indefinitely with backoff capped at a minute (the scan must end in exactly one published result).
+ */
+const control = proxyActivities<ControlActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+/** Continue as new well before the history gets large: each chunk records a checkpoint of up to ~256 KB. */
+const maxHistoryBytes = 4 * 1024 * 1024;
+const maxChunksPerRun = 200;
+
+export const scanProgressQuery = defineQuery<ScanProgressView | null>('progress');
+
+export interface ScanProgressView {
+  username: string;
+  scanId: string;
+  workDir: string;
+  chunks: number;
+  progress: ScanProgress | null;
+}
+
+/**
+ * One user's scan (workflow id `scan-<username>`): resolve the work directory from the database, walk it in
+ * bounded, heartbeating chunks on the scan task queue, then publish `scan.completed` (or `scan.failed`).
+ */
+export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
+  const { request } = input;
+  const target = await control.resolveScanTarget({ username: request.username });
+  if (!target.ok) return fail(request, input.resume?.scanId ?? uuid4(), target.reason, target.message);
+  const startedAt = new Date().toISOString(); // workflow time: deterministic, recorded in history
+  let state: ScanResumeState = input.resume ?? {
+    scanId: uuid4(),
+    workDir: target.workDir,
+    now: startedAt,
+    startedAt,
+    ageBasis: target.ageBasis,
+    checkpoint: undefined,
+    chunks: 0,
+  };
+  let progress: ScanProgress | null = null;
+  let filesSoFar = 0;
+
+  setHandler(scanProgressQuery, () => ({
+    username: request.username,
+    scanId: state.scanId,
+    workDir: state.workDir,
+    chunks: state.chunks,
+    progress,
+  }));
+
+  const scan = proxyActivities<ScanActivities>({
+    taskQueue: target.scanTaskQueue,
+    // The first check is quick; it waits in the queue for as long as no scan worker is running.
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: ['WorkDirRefused'] },
+  });
+  const walker = proxyActivities<ScanActivities>({
+    taskQueue: target.scanTaskQueue,
+    // A chunk walks for chunkMs, then returns a checkpoint; the margin covers resuming and the last heartbeat.
+    startToCloseTimeout: target.chunkMs + 2 * 60_000,
+    // A killed worker is noticed after this long; the retry resumes from the last heartbeat's checkpoint.
+    heartbeatTimeout: target.heartbeatTimeoutMs,
+    retry: {
+      initialInterval: '5 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      // A walk that fails ten times in a row (each resuming) has a cause a person must look at: report it.
+      maximumAttempts: 10,
+      nonRetryableErrorTypes: ['WorkDirRefused', 'CheckpointRefused'],
+    },
+  });
+
+  try {
+    if (state.chunks === 0 && state.checkpoint === undefined) await scan.inspectWorkDir({ workDir: state.workDir });
+    for (let run = 0; ; run++) {
+      const outcome: WalkChunkResult = await walker.walkChunk({
+        scanId: state.scanId,
+        workDir: state.workDir,
+        now: state.now,
+        ageBasis: state.ageBasis,
+        exclude: target.exclude,
+        threads: target.threads,
+        budgetMs: target.chunkMs,
+        checkpoint: state.checkpoint,
+        filesBefore: filesSoFar,
+      });
+      state = { ...state, chunks: state.chunks + 1, checkpoint: outcome.done ? undefined : outcome.checkpoint };
+      progress = outcome.progress;
+      filesSoFar = outcome.progress.files;
+      setCurrentDetails(describeProgress(state, outcome.progress));
+      if (outcome.done) {
+        const message: ScanCompleted = {
+          version: 1,
+          scanId: state.scanId,
+          requestId: request.requestId,
+          username: request.username,
+          workDir: state.workDir,
+          now: state.now,
+          startedAt: state.startedAt,
+          finishedAt: new Date().toISOString(),
+          ageBasis: state.ageBasis,
+          ...outcome.report,
+        };
+        await control.publishScanCompleted(message);
+        return { type: 'scan.completed', message };
+      }
+      const info = workflowInfo();
+      if (info.continueAsNewSuggested || info.historySize > maxHistoryBytes || run + 1 >= maxChunksPerRun) {
+        return await continueAsNew<typeof scanUser>({ request, resume: state });
+      }
+    }
+  } catch (err) {
+    const refused = refusal(err);
+    if (refused) return fail(request, state.scanId, refused.reason, refused.message);
+    if (err instanceof ActivityFailure) {
+      return fail(
+        request,
+        state.scanId,
+        'walk-failed',
+        `The walk of ${state.workDir} kept failing: ${causeMessage(err)}`,
+      );
+    }
+    throw err;
+  }
+}
+
+async function fail(
+  request: ScanUserInput['request'],
+  scanId: string,
+  reason: ScanFailureReason,
+  text: string,
+): Promise<ScanUserResult> {
+  const message: ScanFailed = {
+    version: 1,
+    scanId,
+    requestId: request.requestId,
+    username: request.username,
+    reason,
+    message: text.slice(0, 2000),
+  };
+  setCurrentDetails(`**Scan failed** (${reason}): ${text}`);
+  await control.publishScanFailed(message);
+  return { type: 'scan.failed', message };
+}
+
+/** The work-directory refusal carried by an activity failure, if that is what it is. */
+function refusal(err: unknown): { reason: ScanFailureReason; message: string } | undefined {
+  if (!(err instanceof ActivityFailure)) return undefined;
+  const cause = err.cause;
+  if (cause instanceof ApplicationFailure && cause.type === 'WorkDirRefused') {
+    return {
+      reason: (cause.details?.[0] as ScanFailureReason | undefined) ?? 'work-dir-missing',
+      message: cause.message,
+    };
+  }
+  return undefined;
+}
+
+function causeMessage(err: ActivityFailure): string {
+  return err.cause?.message ?? err.message;
+}
+
+/** Markdown shown as "current details" in the Web UI while the scan runs. */
+function describeProgress(state: ScanResumeState, progress: ScanProgress): string {
+  return [
+    `**Scanning** \`${state.workDir}\` (scan ${state.scanId}, age basis ${state.ageBasis})`,
+    `- files: ${progress.files}, directories: ${progress.directories}, errors: ${progress.errors}`,
+    `- bytes: ${progress.bytes}, byte·days: ${progress.temporalByteDays}`,
+    `- current directory: \`${progress.currentDirectory}\``,
+    `- chunks: ${state.chunks}, walking time: ${Math.round(progress.elapsedMs / 1000)} s`,
+  ].join('\n');
+}

@@ -1,0 +1,25 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { ControlActivities } from '../activities/control.js';
+import type { SweepInput, SweepResult } from './types.js';
+
+/**
+ * Claiming and publishing are short; if Postgres or RabbitMQ is down they retry, but only for a few minutes: the
+ * next scheduled sweep will try again anyway, and overlap policy SKIP means a stuck sweep would block the next.
+ */
+const control = proxyActivities<ControlActivities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '8 minutes',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/**
+ * Run by the Schedule `xfc-sweep`: claim the stalest users (one statement, so two sweeps never claim the same
+ * user) and publish one `scan.request` per user. The claim is keyed by this run, so a retried claim returns the
+ * same users instead of claiming more.
+ */
+export async function sweep(input: SweepInput = {}): Promise<SweepResult> {
+  const claimId = workflowInfo().runId;
+  const requests = await control.claimStaleUsers({ claimId, batchSize: input.batchSize });
+  if (requests.length > 0) await control.publishScanRequests({ requests, reason: 'sweep' });
+  return { claimed: requests.map((request) => request.username), published: requests.length };
+}
