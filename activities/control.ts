@@ -1,0 +1,119 @@
+import type { XfcConfig } from '../config/env.js';
+import type { DatabasePool } from '../db/pool.js';
+import { recordScanCompleted, recordScanFailed } from '../db/scans.js';
+import { claimStaleUsers } from '../db/sweep.js';
+import { findWorkTarget } from '../db/users.js';
+import type { Publisher } from '../amqp/publisher.js';
+import type { AgeBasis, ScanCompleted, ScanFailed, ScanFailureReason, ScanRequest } from '../messages/v1/index.js';
+import type { ApplyScanInput } from '../workflows/types.js';
+import type { ControlMetrics } from '../workers/metrics.js';
+import { checkWorkDirPath } from './work-dir.js';
+
+/** Where and how to scan one user, decided where the database and configuration are. */
+export type ScanTarget =
+  | {
+      ok: true;
+      workDir: string;
+      scanTaskQueue: string;
+      ageBasis: AgeBasis;
+      exclude: string[];
+      threads: number;
+      chunkMs: number;
+      heartbeatTimeoutMs: number;
+    }
+  | { ok: false; reason: ScanFailureReason; message: string };
+
+export interface ControlActivityDeps {
+  pool: DatabasePool;
+  publisher: Publisher;
+  config: XfcConfig;
+  metrics?: ControlMetrics;
+}
+
+/** Activities of the `xfc-control` task queue that touch Postgres and RabbitMQ. */
+export interface ControlActivities {
+  resolveScanTarget(input: { username: string }): Promise<ScanTarget>;
+  claimStaleUsers(input: { claimId: string; batchSize?: number | undefined }): Promise<ScanRequest[]>;
+  publishScanRequests(input: { requests: ScanRequest[]; reason: 'sweep' | 'manual' }): Promise<void>;
+  publishScanCompleted(message: ScanCompleted): Promise<void>;
+  publishScanFailed(message: ScanFailed): Promise<void>;
+  recordScan(input: ApplyScanInput): Promise<{ applied: boolean; usageUpdated: boolean }>;
+}
+
+export function createControlActivities({ pool, publisher, config, metrics }: ControlActivityDeps): ControlActivities {
+  return {
+    /** The work directory comes from the database, never from a message; its path must lie under XFC_ROOT. */
+    async resolveScanTarget(input: { username: string }): Promise<ScanTarget> {
+      const target = await findWorkTarget(pool, input.username);
+      if (!target) {
+        return {
+          ok: false,
+          reason: 'unknown-user',
+          message: `No XFC user "${input.username}" in the database (run \`xfc users backfill\` to register work directories).`,
+        };
+      }
+      const verdict = checkWorkDirPath(target.workDir, config.scan.root);
+      if (!verdict.ok) return verdict;
+      return {
+        ok: true,
+        workDir: target.workDir,
+        scanTaskQueue: config.temporal.scanTaskQueue,
+        ageBasis: config.scan.ageBasis,
+        exclude: config.scan.exclude,
+        threads: config.scan.threads,
+        chunkMs: config.scan.chunkMs,
+        heartbeatTimeoutMs: config.scan.heartbeatTimeoutMs,
+      };
+    },
+
+    async claimStaleUsers(input: { claimId: string; batchSize?: number | undefined }): Promise<ScanRequest[]> {
+      const claimed = await claimStaleUsers(pool, {
+        claimId: input.claimId,
+        batchSize: input.batchSize ?? config.sweep.batchSize,
+        rescanAfterMs: config.sweep.rescanAfterMs,
+        leaseMs: config.sweep.requestLeaseMs,
+        now: new Date(),
+      });
+      return claimed.map((claim) => ({
+        version: 1,
+        requestId: claim.requestId,
+        username: claim.username,
+        reason: 'sweep',
+        requestedAt: claim.requestedAt.toISOString(),
+      }));
+    },
+
+    /** Publishes each request with its request id as message id, so a retried publish is recognisable. */
+    async publishScanRequests(input: { requests: ScanRequest[]; reason: 'sweep' | 'manual' }): Promise<void> {
+      for (const request of input.requests) {
+        await publisher.publish('scan.request', { ...request, reason: input.reason }, { messageId: request.requestId });
+      }
+    },
+
+    async publishScanCompleted(message: ScanCompleted): Promise<void> {
+      await publisher.publish('scan.completed', message, { messageId: message.scanId });
+    },
+
+    async publishScanFailed(message: ScanFailed): Promise<void> {
+      await publisher.publish('scan.failed', message, { messageId: message.scanId });
+    },
+
+    /** Records a scan result once per scan id; says whether it moved the user's usage forward. */
+    async recordScan(input: ApplyScanInput): Promise<{ applied: boolean; usageUpdated: boolean }> {
+      if (input.type === 'scan.completed') {
+        const result = await recordScanCompleted(pool, input.message);
+        if (result.applied) {
+          const { unreadable, vanished, otherDevice, otherErrors } = input.message.errors;
+          metrics?.recordScanResult({
+            status: input.message.status,
+            errors: { unreadable, vanished, otherDevice, otherErrors },
+          });
+        }
+        return result;
+      }
+      const result = await recordScanFailed(pool, input.message);
+      if (result.applied) metrics?.recordScanResult({ status: 'failed', errors: {} });
+      return { applied: result.applied, usageUpdated: false };
+    },
+  };
+}
