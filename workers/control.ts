@@ -1,0 +1,31 @@
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { createControlActivities } from '../activities/control.js';
+import { createNotifyActivities } from '../activities/notify.js';
+import type { Publisher } from '../amqp/publisher.js';
+import type { XfcConfig } from '../config/env.js';
+import type { DatabasePool } from '../db/pool.js';
+import type { XfcMetrics } from './metrics.js';
+import { workflowCodeOptions } from './workflow-code.js';
+
+export interface ControlWorkerDeps {
+  config: XfcConfig;
+  connection: NativeConnection;
+  pool: DatabasePool;
+  publisher: Publisher;
+  metrics?: XfcMetrics;
+}
+
+/** The `xfc-control` worker: every workflow, plus the database, messaging and mail activities. */
+export async function createControlWorker(deps: ControlWorkerDeps): Promise<Worker> {
+  const { config, connection, pool, publisher, metrics } = deps;
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.controlTaskQueue,
+    ...workflowCodeOptions(),
+    activities: {
+      ...createControlActivities({ pool, publisher, config, metrics }),
+      ...createNotifyActivities({ pool, config }),
+    },
+  });
+}

@@ -1,0 +1,88 @@
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { createPublisher } from '../amqp/publisher.js';
+import { declareTopology } from '../amqp/topology.js';
+import type { XfcConfig } from '../config/env.js';
+import { migrate } from '../db/migrate.js';
+import { openPool } from '../db/pool.js';
+import { connectTemporal } from '../temporal/client.js';
+import { applySweepSchedule } from '../temporal/schedule.js';
+import { createControlWorker } from './control.js';
+import { XfcMetrics } from './metrics.js';
+import { createScanWorker } from './scan.js';
+
+export const workerRoles = ['control', 'scan', 'all'] as const;
+export type WorkerRole = (typeof workerRoles)[number];
+
+export interface RunningWorkers {
+  /** Settles when every worker has stopped. */
+  done: Promise<void>;
+  /** Graceful stop: walks return their checkpoints, in-flight tasks finish, connections close. */
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/**
+ * The Temporal runtime is per process: its Prometheus endpoint is configured once, and it must not install its own
+ * signal handlers, because a graceful stop starts by asking walks to checkpoint (see `stop`).
+ */
+function installRuntime(config: XfcConfig): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const port = config.metrics.temporalPort;
+  Runtime.install({
+    shutdownSignals: [],
+    ...(port ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${port}` } } } } : {}),
+  });
+}
+
+/**
+ * Starts the workers of a role. The control role first migrates the database, declares the RabbitMQ topology and
+ * creates or updates the sweep schedule, so a fresh deployment needs nothing else.
+ */
+export async function startWorkers(config: XfcConfig, role: WorkerRole, log = console.log): Promise<RunningWorkers> {
+  installRuntime(config);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const metrics = new XfcMetrics();
+  const metricsServer = await metrics.serve(config.metrics.port);
+  const draining = new AbortController();
+  const workers: Worker[] = [];
+  const cleanups: Array<() => Promise<void>> = [];
+
+  if (role === 'control' || role === 'all') {
+    const { applied } = await migrate(config.databaseUrl);
+    if (applied.length > 0) log(`database: applied migrations ${applied.join(', ')}`);
+    await declareTopology(config.amqpUrl);
+    const pool = await openPool(config.databaseUrl);
+    const publisher = createPublisher(config.amqpUrl);
+    cleanups.push(
+      () => publisher.close(),
+      () => pool.end(),
+    );
+    const client = await connectTemporal(config);
+    const schedule = await applySweepSchedule(client, config);
+    log(`schedule ${schedule.scheduleId}: ${schedule.created ? 'created' : 'updated'} (every ${schedule.every})`);
+    await client.connection.close();
+    workers.push(await createControlWorker({ config, connection, pool, publisher, metrics }));
+    log(`control worker: task queue ${config.temporal.controlTaskQueue}`);
+  }
+  if (role === 'scan' || role === 'all') {
+    workers.push(await createScanWorker({ config, connection, draining: draining.signal, metrics }));
+    log(`scan worker: task queue ${config.temporal.scanTaskQueue}, XFC_ROOT ${config.scan.root}`);
+  }
+  if (config.metrics.port) log(`metrics: http://127.0.0.1:${config.metrics.port}/metrics`);
+
+  const done = Promise.all(workers.map((worker) => worker.run())).then(async () => {
+    for (const cleanup of cleanups) await cleanup();
+    await connection.close();
+    await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+  });
+  return {
+    done,
+    stop: async () => {
+      draining.abort();
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
