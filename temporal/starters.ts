@@ -11,7 +11,10 @@ export interface StartOutcome {
   workflowId: string;
   /** Run id of the execution that now handles the request (the existing one if it was already running). */
   runId: string;
-  /** False when an execution with this id was already running (or, for applyScan, had already run). */
+  /**
+   * False when an execution with this id was already running (or, for applyScan, had already run). For scans this is
+   * for reporting only: two starts racing each other may both say true, but they share one run (USE_EXISTING).
+   */
   started: boolean;
 }
 
