@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { loadConfig, type XfcConfig } from '../../config/env.js';
+import { migrate } from '../../db/migrate.js';
+import { openPool, type DatabasePool } from '../../db/pool.js';
+import { connectTemporal } from '../../temporal/client.js';
+import { startWorkers, type RunningWorkers, type WorkerRole } from '../../workers/run.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { createTestVhost, type TestVhost } from './rabbitmq.js';
+import { startTestTemporal, type TestTemporal } from './temporal.js';
+
+export interface TestStack {
+  config: XfcConfig;
+  /** The environment the stack's config was read from: pass it to child processes (`xfc worker`, …). */
+  env: Record<string, string>;
+  root: string;
+  db: TestDatabase;
+  vhost: TestVhost;
+  temporal: TestTemporal;
+  pool: DatabasePool;
+  client: Client;
+  /** Starts in-process workers of a role (stopped by `stop()`). */
+  startWorkers(role: WorkerRole): Promise<RunningWorkers>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything real for one test file: its own Postgres database (migrated), RabbitMQ vhost, Temporal dev server and
+ * XFC_ROOT directory. `env` overrides configuration (e.g. short heartbeat timeouts).
+ */
+export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+  const root = mkdtempSync(join(tmpdir(), 'xfc-root-'));
+  const [db, vhost, temporal] = await Promise.all([createTestDatabase(), createTestVhost(), startTestTemporal()]);
+  const fullEnv: Record<string, string> = {
+    XFC_DATABASE_URL: db.url,
+    XFC_AMQP_URL: vhost.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    XFC_ROOT: root,
+    XFC_METRICS_PORT: '0',
+    XFC_TEMPORAL_METRICS_PORT: '0',
+    XFC_SMTP_URL: 'smtp://127.0.0.1:2',
+    ...env,
+  };
+  const config = loadConfig(fullEnv);
+  await migrate(db.url);
+  const pool = await openPool(db.url);
+  const client = await connectTemporal(config);
+  const running: RunningWorkers[] = [];
+  return {
+    config,
+    env: fullEnv,
+    root,
+    db,
+    vhost,
+    temporal,
+    pool,
+    client,
+    startWorkers: async (role) => {
+      const workers = await startWorkers(config, role, () => undefined);
+      running.push(workers);
+      return workers;
+    },
+    stop: async () => {
+      await Promise.all(running.map((workers) => workers.stop()));
+      await client.connection.close();
+      await pool.end();
+      await temporal.stop();
+      await Promise.all([db.drop(), vhost.delete()]);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}

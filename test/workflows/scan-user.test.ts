@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { TiB } from '../../common/units.js';
+import { backfillUsers } from '../../backfill/index.js';
+import { scanReport } from '../../messages/v1/index.js';
+import { startApplyWorkflow, startScanWorkflow } from '../../temporal/starters.js';
+import { walk } from '../../walker/index.js';
+import type { ScanUserResult, SweepResult } from '../../workflows/types.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
+import { makeSymlinkedWorkDir, makeWorkDir } from '../support/trees.js';
+import { insertUser } from '../support/users.js';
+
+function request(username: string) {
+  return {
+    version: 1 as const,
+    requestId: `test-${username}-${Date.now()}`,
+    username,
+    reason: 'manual' as const,
+    requestedAt: new Date().toISOString(),
+  };
+}
+
+describe('scan workflows on a real Temporal server, Postgres and RabbitMQ', () => {
+  let stack: TestStack;
+
+  before(async () => {
+    stack = await startTestStack({ XFC_SCAN_HEARTBEAT_INTERVAL: '500ms', XFC_SCAN_HEARTBEAT_TIMEOUT: '5s' });
+    makeWorkDir(stack.root, 'vol1', 'alice', { dirs: 20, filesPerDir: 50, size: 4096 });
+    makeWorkDir(stack.root, 'vol1', 'bob', { dirs: 5, filesPerDir: 10, size: 100 });
+    makeWorkDir(stack.root, 'vol2', 'carol');
+    makeWorkDir(stack.root, 'vol2', 'dave');
+    makeSymlinkedWorkDir(stack.root, 'vol2', 'linky', '/etc');
+    await backfillUsers(stack.pool, {
+      root: stack.root,
+      exclude: [],
+      temporalQuota: 300n * TiB,
+      hardQuota: 40n * TiB,
+      emails: new Map(),
+      notify: false,
+      dryRun: false,
+    });
+    // Rows backfill would never create: a directory that is gone, a symlink, a volume outside XFC_ROOT.
+    await insertUser(stack.pool, { name: 'ghost', mountpoint: join(stack.root, 'vol1') });
+    await insertUser(stack.pool, { name: 'linky', mountpoint: join(stack.root, 'vol2') });
+    const elsewhere = join(stack.root, '..', `outside-${Date.now()}`);
+    mkdirSync(join(elsewhere, 'user_cache', 'outsider'), { recursive: true });
+    await insertUser(stack.pool, { name: 'outsider', mountpoint: elsewhere });
+    await stack.startWorkers('all');
+  });
+
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('records a full scan in the database with exactly the walker’s totals', async () => {
+    const started = await startScanWorkflow(stack.client, stack.config, request('alice'));
+    const result = (await stack.client.workflow.getHandle(started.workflowId).result()) as ScanUserResult;
+    assert.equal(result.type, 'scan.completed');
+    if (result.type !== 'scan.completed') return;
+    const { message } = result;
+    assert.equal(message.workDir, join(stack.root, 'vol1', 'user_cache', 'alice'));
+    assert.equal(message.totals.files, 1000);
+    assert.equal(message.totals.bytes, String(1000 * 4096));
+
+    // The walker on its own, with the same reference time, gives the same report.
+    const reference = await walk({ root: message.workDir, now: new Date(message.now), ageBasis: message.ageBasis });
+    assert.ok(reference.done);
+    if (!reference.done) return;
+    assert.deepEqual(scanReport.parse(message).totals, reference.report.totals);
+
+    const applied = await startApplyWorkflow(stack.client, stack.config, result);
+    await stack.client.workflow.getHandle(applied.workflowId).result();
+    const row = await stack.pool.one(sql.type(
+      z.object({ quotaUsed: z.bigint(), totalUsed: z.bigint(), lastScanned: z.date() }),
+    )`SELECT quota_used AS "quotaUsed", total_used AS "totalUsed", last_scanned AS "lastScanned"
+      FROM xfc_control_user WHERE name = 'alice'`);
+    assert.equal(row.totalUsed, BigInt(message.totals.bytes));
+    assert.equal(row.quotaUsed, BigInt(message.totals.temporalByteDays));
+    assert.equal(row.lastScanned.toISOString(), new Date(message.now).toISOString());
+
+    // A second application of the same result (a replayed message) is accepted and changes nothing.
+    const again = await startApplyWorkflow(stack.client, stack.config, result);
+    assert.equal(again.started, false);
+    const scans = await stack.pool.oneFirst(sql.type(z.object({ n: z.bigint() }))`
+      SELECT count(*) AS n FROM xfc_scan WHERE username = 'alice'`);
+    assert.equal(scans, 1n);
+  });
+
+  it('gives two concurrent requests for one user a single scan', async () => {
+    const [first, second] = await Promise.all([
+      startScanWorkflow(stack.client, stack.config, request('bob')),
+      startScanWorkflow(stack.client, stack.config, request('bob')),
+    ]);
+    assert.equal(first.runId, second.runId);
+    await stack.client.workflow.getHandle(first.workflowId).result();
+    let executions = 0;
+    for await (const _ of stack.client.workflow.list({ query: `WorkflowId = "${first.workflowId}"` })) executions++;
+    assert.equal(executions, 1);
+  });
+
+  it('never lets a sweep claim a user whose scan request is outstanding', async () => {
+    const sweep = (id: string) =>
+      stack.client.workflow.execute('sweep', {
+        workflowId: id,
+        taskQueue: stack.config.temporal.controlTaskQueue,
+        args: [{ batchSize: 100 }],
+      }) as Promise<SweepResult>;
+    const [one, two] = await Promise.all([sweep('sweep-test-1'), sweep('sweep-test-2')]);
+    const claimedTwice = one.claimed.filter((name) => two.claimed.includes(name));
+    assert.deepEqual(claimedTwice, []);
+    assert.ok(one.claimed.length + two.claimed.length >= 4, 'the due users were claimed');
+    const third = await sweep('sweep-test-3');
+    assert.deepEqual(third.claimed, [], 'users with an outstanding request are not claimed again');
+  });
+
+  for (const [username, reason] of [
+    ['ghost', 'work-dir-missing'],
+    ['linky', 'work-dir-symlink'],
+    ['outsider', 'work-dir-outside-root'],
+    ['nobody', 'unknown-user'],
+  ] as const) {
+    it(`ends a scan of ${username} quickly as scan.failed (${reason})`, async () => {
+      const startedAt = Date.now();
+      const started = await startScanWorkflow(stack.client, stack.config, request(username));
+      const result = (await stack.client.workflow.getHandle(started.workflowId).result()) as ScanUserResult;
+      assert.equal(result.type, 'scan.failed');
+      if (result.type === 'scan.failed') assert.equal(result.message.reason, reason);
+      assert.ok(Date.now() - startedAt < 10_000, `took ${Date.now() - startedAt} ms`);
+    });
+  }
+});
