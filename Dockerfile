@@ -25,6 +25,11 @@ FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# @temporalio/core-bridge ships its native library for five platforms (~140 MB); keep the one this image runs on,
+# named the way core-bridge's own loader names it.
+RUN keep="$(node -p "({ x64: 'x86_64', arm64: 'aarch64' })[process.arch] + '-unknown-linux-gnu'")" \
+  && test -d "node_modules/@temporalio/core-bridge/releases/$keep" \
+  && find node_modules/@temporalio/core-bridge/releases -mindepth 1 -maxdepth 1 ! -name "$keep" -exec rm -rf {} +
 
 # --- runtime -----------------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
