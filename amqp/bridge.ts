@@ -248,20 +248,30 @@ export function startBridge(options: BridgeOptions): Bridge {
     }
   }
 
+  /** Graceful end of a session: no new deliveries, the ones in hand are settled, then the connection closes. */
+  async function shutDown(session: Session): Promise<void> {
+    for (const tag of session.consumerTags) {
+      await session.channel.cancel(tag).catch(() => undefined);
+    }
+    await Promise.allSettled([...inFlight]);
+    await closeQuietly(session.connection);
+  }
+
   async function run(): Promise<void> {
     let attempt = 0;
     while (!stopping.signal.aborted) {
       try {
         const session = await openSession();
+        stats.connections++;
+        log('info', 'amqp.consuming', { queues: routes.map((r) => r.queue), prefetch: config.bridge.prefetch });
         if (stopping.signal.aborted) {
-          await closeQuietly(session.connection);
+          // stop() came while we connected: it could not see this session, so wind it down here.
+          await shutDown(session);
           break;
         }
         current = session;
         attempt = 0;
         stats.connected = true;
-        stats.connections++;
-        log('info', 'amqp.consuming', { queues: routes.map((r) => r.queue), prefetch: config.bridge.prefetch });
         markReady();
         const reason = await session.closed;
         stats.connected = false;
@@ -290,14 +300,8 @@ export function startBridge(options: BridgeOptions): Bridge {
         log('info', 'bridge.stopping', { inFlight: inFlight.size });
         stopping.abort();
         markNeverReady(new Error('the bridge was stopped before it connected'));
-        const session = current;
-        if (session) {
-          for (const tag of session.consumerTags) {
-            await session.channel.cancel(tag).catch(() => undefined);
-          }
-        }
+        if (current) await shutDown(current);
         await Promise.allSettled([...inFlight]);
-        await closeQuietly(session?.connection);
         await running;
         stats.connected = false;
         log('info', 'bridge.stopped', { ...stats });
