@@ -14,7 +14,5 @@ export function scanResultMessageId(result: Pick<ScanCompleted | ScanFailed, 'sc
 }
 
 export function messageIdOf<T extends MessageType>(type: T, body: MessageBody<T>): string {
-  return type === 'scan.request'
-    ? scanRequestMessageId(body)
-    : scanResultMessageId(body as ScanCompleted | ScanFailed);
+  return type === 'scan.request' ? scanRequestMessageId(body) : scanResultMessageId(body as ScanCompleted | ScanFailed);
 }
