@@ -1,6 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type XfcConfig } from '../../config/env.js';
 import { migrate } from '../../db/migrate.js';
@@ -8,6 +6,7 @@ import { openPool, type DatabasePool } from '../../db/pool.js';
 import { connectTemporal } from '../../temporal/client.js';
 import { startWorkers, type RunningWorkers, type WorkerRole } from '../../workers/run.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
+import { scratchDir } from './scratch.js';
 import { createTestVhost, type TestVhost } from './rabbitmq.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
 
@@ -31,7 +30,7 @@ export interface TestStack {
  * XFC_ROOT directory. `env` overrides configuration (e.g. short heartbeat timeouts).
  */
 export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
-  const root = mkdtempSync(join(tmpdir(), 'xfc-root-'));
+  const root = scratchDir('xfc-root');
   const [db, vhost, temporal] = await Promise.all([createTestDatabase(), createTestVhost(), startTestTemporal()]);
   const fullEnv: Record<string, string> = {
     XFC_DATABASE_URL: db.url,
