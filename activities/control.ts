@@ -2,9 +2,19 @@ import type { XfcConfig } from '../config/env.js';
 import type { DatabasePool } from '../db/pool.js';
 import { recordScanCompleted, recordScanFailed } from '../db/scans.js';
 import { claimStaleUsers } from '../db/sweep.js';
+import { acceptScanRequest, type RequestAcceptance } from '../db/requests.js';
 import { findWorkTarget } from '../db/users.js';
-import type { Publisher } from '../amqp/publisher.js';
-import type { AgeBasis, ScanCompleted, ScanFailed, ScanFailureReason, ScanRequest } from '../messages/v1/index.js';
+import { ApplicationFailure } from '@temporalio/common';
+import { InvalidMessageError, type Publisher } from '../amqp/publisher.js';
+import type {
+  AgeBasis,
+  MessageBody,
+  MessageType,
+  ScanCompleted,
+  ScanFailed,
+  ScanFailureReason,
+  ScanRequest,
+} from '../messages/v1/index.js';
 import type { ApplyScanInput } from '../workflows/types.js';
 import type { ControlMetrics } from '../workers/metrics.js';
 import { checkWorkDirPath } from './work-dir.js';
@@ -32,6 +42,7 @@ export interface ControlActivityDeps {
 
 /** Activities of the `xfc-control` task queue that touch Postgres and RabbitMQ. */
 export interface ControlActivities {
+  acceptScanRequest(input: { requestId: string; username: string; scanId: string }): Promise<RequestAcceptance>;
   resolveScanTarget(input: { username: string }): Promise<ScanTarget>;
   claimStaleUsers(input: { claimId: string; batchSize?: number | undefined }): Promise<ScanRequest[]>;
   publishScanRequests(input: { requests: ScanRequest[]; reason: 'sweep' | 'manual' }): Promise<void>;
@@ -41,7 +52,28 @@ export interface ControlActivities {
 }
 
 export function createControlActivities({ pool, publisher, config, metrics }: ControlActivityDeps): ControlActivities {
+  /** Publishes; a body its schema refuses is a bug no retry can fix, so that failure is final. */
+  async function publish<T extends MessageType>(type: T, body: MessageBody<T>, messageId: string): Promise<void> {
+    try {
+      await publisher.publish(type, body, { messageId });
+    } catch (err) {
+      if (err instanceof InvalidMessageError) {
+        throw ApplicationFailure.create({ type: 'InvalidMessage', message: err.message, nonRetryable: true });
+      }
+      throw err;
+    }
+  }
+
   return {
+    /** Takes on a request once: a second delivery of it finds the scan that served it. */
+    async acceptScanRequest(input: {
+      requestId: string;
+      username: string;
+      scanId: string;
+    }): Promise<RequestAcceptance> {
+      return acceptScanRequest(pool, input);
+    },
+
     /** The work directory comes from the database, never from a message; its path must lie under XFC_ROOT. */
     async resolveScanTarget(input: { username: string }): Promise<ScanTarget> {
       const target = await findWorkTarget(pool, input.username);
@@ -86,16 +118,16 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
     /** Publishes each request with its request id as message id, so a retried publish is recognisable. */
     async publishScanRequests(input: { requests: ScanRequest[]; reason: 'sweep' | 'manual' }): Promise<void> {
       for (const request of input.requests) {
-        await publisher.publish('scan.request', { ...request, reason: input.reason }, { messageId: request.requestId });
+        await publish('scan.request', { ...request, reason: input.reason }, request.requestId);
       }
     },
 
     async publishScanCompleted(message: ScanCompleted): Promise<void> {
-      await publisher.publish('scan.completed', message, { messageId: message.scanId });
+      await publish('scan.completed', message, message.scanId);
     },
 
     async publishScanFailed(message: ScanFailed): Promise<void> {
-      await publisher.publish('scan.failed', message, { messageId: message.scanId });
+      await publish('scan.failed', message, message.scanId);
     },
 
     /** Records a scan result once per scan id; says whether it moved the user's usage forward. */

@@ -4,6 +4,9 @@ import type { ScanUserResult } from '../workflows/types.js';
 
 /** A few lines on how a scan ended, for `xfc workflow start scan --wait` and `xfc workflow status scan`. */
 export function describeScanResult(result: ScanUserResult): string {
+  if (result.type === 'duplicate') {
+    return `Request ${result.requestId} had already been served by scan ${result.servedBy}; no new scan was made.`;
+  }
   if (result.type === 'scan.failed') {
     const { message } = result;
     return `Scan ${message.scanId} of ${message.username} failed (${message.reason}): ${message.message}`;

@@ -43,11 +43,24 @@ export interface ScanProgressView {
  */
 export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
   const { request } = input;
+  const scanId = input.resume?.scanId ?? uuid4();
+  if (!input.resume) {
+    // A request delivered twice (a duplicate, a replay from xfc.dead) is served once.
+    const acceptance = await control.acceptScanRequest({
+      requestId: request.requestId,
+      username: request.username,
+      scanId,
+    });
+    if (!acceptance.accepted) {
+      setCurrentDetails(`Request ${request.requestId} was already served by scan ${acceptance.scanId}; nothing to do.`);
+      return { type: 'duplicate', requestId: request.requestId, servedBy: acceptance.scanId };
+    }
+  }
   const target = await control.resolveScanTarget({ username: request.username });
-  if (!target.ok) return fail(request, input.resume?.scanId ?? uuid4(), target.reason, target.message);
+  if (!target.ok) return fail(request, scanId, target.reason, target.message);
   const startedAt = new Date().toISOString(); // workflow time: deterministic, recorded in history
   let state: ScanResumeState = input.resume ?? {
-    scanId: uuid4(),
+    scanId,
     workDir: target.workDir,
     now: startedAt,
     startedAt,

@@ -19,12 +19,15 @@ export interface ScanResumeState {
   chunks: number;
 }
 
-/** What `scanUser` returns: the message it published. */
-export type ScanUserResult =
+/** What `scanUser` publishes and `applyScan` takes: a completion or a failure. */
+export type ScanOutcome =
   { type: 'scan.completed'; message: ScanCompleted } | { type: 'scan.failed'; message: ScanFailed };
 
-/** Input of `applyScan`: a completion or failure as published by a scan. */
-export type ApplyScanInput = ScanUserResult;
+/** What `scanUser` returns: the message it published, or that the request had already been served. */
+export type ScanUserResult = ScanOutcome | { type: 'duplicate'; requestId: string; servedBy: string };
+
+/** Input of `applyScan`. */
+export type ApplyScanInput = ScanOutcome;
 
 export interface ApplyScanResult {
   /** False when this scan id had already been applied (a replayed message). */
