@@ -6,6 +6,8 @@ import { parseSize } from '../common/units.js';
  * against local services on their standard ports; secrets come only from the environment (inside the URLs).
  */
 export interface XfcConfig {
+  /** How much the worker processes log: error, warn, info (default) or debug. */
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
   databaseUrl: string;
   amqpUrl: string;
   temporal: {
@@ -88,6 +90,7 @@ export function loadConfig(env: Env = process.env): XfcConfig {
   const temporalAddress = read.string('TEMPORAL_ADDRESS', '127.0.0.1:7233');
   const smtpUrl = env.XFC_SMTP_URL;
   const config: XfcConfig = {
+    logLevel: read.oneOf('XFC_LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug'] as const),
     databaseUrl: read.url('XFC_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/xfc', ['postgres:', 'postgresql:']),
     amqpUrl: read.url('XFC_AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),
     temporal: {

@@ -1,4 +1,4 @@
-import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
 import { createPublisher } from '../amqp/publisher.js';
 import { declareTopology } from '../amqp/topology.js';
 import type { XfcConfig } from '../config/env.js';
@@ -32,6 +32,7 @@ function installRuntime(config: XfcConfig): void {
   const port = config.metrics.temporalPort;
   Runtime.install({
     shutdownSignals: [],
+    logger: new DefaultLogger(config.logLevel.toUpperCase() as LogLevel),
     ...(port ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${port}` } } } } : {}),
   });
 }

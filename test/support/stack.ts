@@ -40,6 +40,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     XFC_METRICS_PORT: '0',
     XFC_TEMPORAL_METRICS_PORT: '0',
     XFC_SMTP_URL: 'smtp://127.0.0.1:2',
+    XFC_LOG_LEVEL: 'warn',
     ...env,
   };
   const config = loadConfig(fullEnv);
