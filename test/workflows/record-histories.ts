@@ -1,0 +1,110 @@
+/**
+ * Records one history of each workflow path into test/workflows/histories/, for replay.test.ts. Run it after an
+ * intended, compatible change to a workflow (or to add a path):
+ *
+ *     node --import tsx test/workflows/record-histories.ts
+ *
+ * Committed histories are what running workflows in production look like; replaying them against the current code
+ * is how CI notices a change that would break workflows already in flight (non-determinism).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import proto from '@temporalio/proto';
+import { sql } from 'slonik';
+import { backfillUsers } from '../../backfill/index.js';
+import { KiB, TiB } from '../../common/units.js';
+import { startApplyWorkflow, startScanWorkflow } from '../../temporal/starters.js';
+import type { ScanOutcome, ScanUserResult } from '../../workflows/types.js';
+import { startTestSmtp } from '../support/smtp.js';
+import { startTestStack } from '../support/stack.js';
+import { makeWorkDir } from '../support/trees.js';
+import { insertUser } from '../support/users.js';
+
+const outDir = fileURLToPath(new URL('./histories', import.meta.url));
+const { History } = proto.temporal.api.history.v1;
+
+/** Plain JSON (64-bit numbers as strings, bytes as base64, enums by name); replay.test.ts reads it back. */
+function historyToObject(history: proto.temporal.api.history.v1.IHistory): object {
+  return History.toObject(History.fromObject(history), { longs: String, bytes: String, enums: String });
+}
+
+async function run(): Promise<void> {
+  const smtp = await startTestSmtp();
+  // Tiny chunks so a scan takes several walk activities, as a large one does in production.
+  const stack = await startTestStack({ XFC_SMTP_URL: smtp.url, XFC_SCAN_CHUNK: '1s' });
+  try {
+    makeWorkDir(stack.root, 'vol1', 'alice', { dirs: 30, filesPerDir: 200, size: 100 });
+    makeWorkDir(stack.root, 'vol1', 'hoarder', { dirs: 2, filesPerDir: 10, size: 8192 });
+    makeWorkDir(stack.root, 'vol2', 'bob');
+    await backfillUsers(stack.pool, {
+      root: stack.root,
+      exclude: [],
+      temporalQuota: 300n * TiB,
+      hardQuota: 40n * TiB,
+      emails: new Map([['hoarder', 'hoarder@example.org']]),
+      notify: true,
+      dryRun: false,
+    });
+    await stack.pool.query(
+      sql.unsafe`UPDATE xfc_control_user SET hard_limit_size = ${String(64n * KiB)} WHERE name = 'hoarder'`,
+    );
+    await insertUser(stack.pool, { name: 'ghost', mountpoint: join(stack.root, 'vol1') });
+    await stack.startWorkers('all');
+
+    const save = async (name: string, workflowId: string): Promise<void> => {
+      const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+      writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(historyToObject(history), null, 1)}\n`);
+      console.log(`recorded ${name} (${history.events?.length ?? 0} events)`);
+    };
+    const scan = async (username: string, requestId: string): Promise<ScanUserResult> => {
+      const request = {
+        version: 1 as const,
+        requestId,
+        username,
+        reason: 'manual' as const,
+        requestedAt: new Date().toISOString(),
+      };
+      const started = await startScanWorkflow(stack.client, stack.config, request);
+      return (await stack.client.workflow.getHandle(started.workflowId).result()) as ScanUserResult;
+    };
+    const apply = async (outcome: ScanOutcome): Promise<string> => {
+      const started = await startApplyWorkflow(stack.client, stack.config, outcome);
+      await stack.client.workflow.getHandle(started.workflowId).result();
+      return started.workflowId;
+    };
+
+    const alice = await scan('alice', 'record-alice');
+    await save('scan-user-complete', 'scan-alice');
+    if (alice.type !== 'scan.completed') throw new Error(`alice: ${alice.type}`);
+    await save('apply-scan-no-email', await apply(alice));
+
+    const hoarder = await scan('hoarder', 'record-hoarder');
+    if (hoarder.type !== 'scan.completed') throw new Error(`hoarder: ${hoarder.type}`);
+    await save('apply-scan-email', await apply(hoarder));
+
+    const ghost = await scan('ghost', 'record-ghost');
+    await save('scan-user-failed', 'scan-ghost');
+    if (ghost.type !== 'scan.failed') throw new Error(`ghost: ${ghost.type}`);
+    await save('apply-scan-failed', await apply(ghost));
+
+    await scan('alice', 'record-alice');
+    await save('scan-user-duplicate', 'scan-alice');
+
+    const sweep = await stack.client.workflow.start('sweep', {
+      workflowId: 'sweep-record',
+      taskQueue: stack.config.temporal.controlTaskQueue,
+      args: [{}],
+    });
+    await sweep.result();
+    await save('sweep', 'sweep-record');
+  } finally {
+    await stack.stop();
+    await smtp.stop();
+  }
+}
+
+run().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
