@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { ageBasis, decimalString, errorKind } from '../messages/v1/scan-report.js';
+import { HardLinkSet } from './hardlinks.js';
+
+/**
+ * Where a walk stopped and what it had counted, as plain JSON (no bigint, no Buffer): a CLI file, a Temporal
+ * heartbeat or an activity result. Byte paths are base64 so any name survives any JSON transport.
+ *
+ * The cursor is the last unit accounted: the directory `path` and the last name accounted in it (`after`), or
+ * `after: null` when all of its own entries were; null before anything was accounted. Everything that walk
+ * order puts after the cursor is still to do; everything before is in the sums.
+ */
+const count = z.number().int().nonnegative();
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
+/** A first-level directory's sums; key = base64 of its name, '' for the root's own files. */
+const topEntry = z.object({ key: base64, files: count, bytes: decimalString, temporalByteDays: decimalString });
+
+export const walkCheckpointSchema = z.object({
+  version: z.literal(1),
+  root: z.string().min(1),
+  now: z.string().datetime(),
+  ageBasis,
+  exclude: z.array(z.string()),
+  cursor: z.object({ path: base64, after: base64.nullable() }).nullable(),
+  entries: count,
+  files: count,
+  directories: count,
+  symlinks: count,
+  others: count,
+  bytes: decimalString,
+  allocatedBytes: decimalString,
+  temporalByteDays: decimalString,
+  histogram: z.object({ files: z.array(count).length(5), bytes: z.array(decimalString).length(5) }),
+  errors: z.object({
+    unreadable: count,
+    vanished: count,
+    otherDevice: count,
+    otherErrors: count,
+    samples: z.array(z.object({ kind: errorKind, path: z.string(), code: z.string() })).max(20),
+  }),
+  top: z.object({
+    /** The first-level directory being walked. */
+    current: topEntry.nullable(),
+    byBytes: z.array(topEntry).max(20),
+    byTemporal: z.array(topEntry).max(20),
+  }),
+  hardLinks: z.object({
+    data: base64,
+    count,
+    /** Inodes left out to keep the checkpoint small; a walk resumed from here may count their links again. */
+    dropped: count,
+  }),
+  elapsedMs: z.number().nonnegative(),
+});
+
+export type WalkCheckpoint = z.infer<typeof walkCheckpointSchema>;
+
+/** A checkpoint that cannot be used for this walk; the message says why and what to do. */
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CheckpointError';
+  }
+}
+
+export interface CheckpointExpectation {
+  root: string;
+  ageBasis?: 'ctime' | 'mtime';
+  now?: Date | string;
+  exclude?: string[];
+}
+
+/**
+ * Validates a checkpoint read from JSON for a walk of `expected.root`; throws a CheckpointError when it belongs
+ * to another path, another version or other settings, or is corrupt.
+ */
+export function parseCheckpoint(json: unknown, expected: CheckpointExpectation): WalkCheckpoint {
+  if (typeof json !== 'object' || json === null) throw new CheckpointError('the checkpoint is not a JSON object.');
+  const version = (json as { version?: unknown }).version;
+  if (version !== 1) {
+    throw new CheckpointError(
+      `the checkpoint has version ${JSON.stringify(version)}, this xfc reads version 1; delete it to start afresh.`,
+    );
+  }
+  const root = (json as { root?: unknown }).root;
+  if (typeof root === 'string' && root !== expected.root) {
+    throw new CheckpointError(`the checkpoint belongs to a scan of ${root}, not ${expected.root}.`);
+  }
+  const parsed = walkCheckpointSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CheckpointError(
+      `the checkpoint is corrupt (${issue ? `${issue.path.join('.') || 'top level'}: ${issue.message}` : 'invalid'}); delete it to start afresh.`,
+    );
+  }
+  checkSettings(parsed.data, expected);
+  decodeHardLinks(parsed.data);
+  return parsed.data;
+}
+
+/** The checkpoint's hard-link set; a CheckpointError if it does not decode. */
+export function decodeHardLinks(checkpoint: WalkCheckpoint): HardLinkSet {
+  try {
+    return HardLinkSet.decode(checkpoint.hardLinks.data, checkpoint.hardLinks.count);
+  } catch (err) {
+    throw new CheckpointError(
+      `the checkpoint is corrupt (hard links: ${(err as Error).message}); delete it to start afresh.`,
+    );
+  }
+}
+
+/** Throws unless the checkpoint was made with the same settings (they change the totals). */
+export function checkSettings(checkpoint: WalkCheckpoint, expected: CheckpointExpectation): void {
+  if (checkpoint.root !== expected.root) {
+    throw new CheckpointError(`the checkpoint belongs to a scan of ${checkpoint.root}, not ${expected.root}.`);
+  }
+  if (expected.ageBasis !== undefined && checkpoint.ageBasis !== expected.ageBasis) {
+    throw new CheckpointError(
+      `the checkpoint was made with age basis ${checkpoint.ageBasis}, not ${expected.ageBasis}; use the same basis or delete it.`,
+    );
+  }
+  if (expected.now !== undefined) {
+    const now = new Date(expected.now).toISOString();
+    if (Date.parse(checkpoint.now) !== Date.parse(now)) {
+      throw new CheckpointError(
+        `the checkpoint measures ages from ${checkpoint.now}, not ${now}; resume with --now ${checkpoint.now} or delete it.`,
+      );
+    }
+  }
+  if (expected.exclude !== undefined && !sameList(checkpoint.exclude, expected.exclude)) {
+    throw new CheckpointError(
+      `the checkpoint was made excluding [${checkpoint.exclude.join(', ')}], not [${expected.exclude.join(', ')}]; use the same exclusions or delete it.`,
+    );
+  }
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}
