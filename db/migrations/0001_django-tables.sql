@@ -102,6 +102,17 @@ $$;
 
 -- The plan's column: when the user's work directory was last measured (the scan's "now"). It has an SQL default,
 -- unlike Django's columns, so inserts by Django code that predates the column keep working. Where Django's own
--- migration 0002 already added it, it is left exactly as it is.
-ALTER TABLE "xfc_control_user"
-    ADD COLUMN IF NOT EXISTS "last_scanned" timestamp with time zone NOT NULL DEFAULT '1900-01-01 00:00:00+00';
+-- migration 0002 already added it, it is left exactly as it is. (Checked in the catalogue rather than with ADD COLUMN
+-- IF NOT EXISTS, which needs ownership of Django's table even when the column exists: so a migrator role that does
+-- not own Django's tables can still run our migrations on a database where the column is present.)
+DO $$
+BEGIN
+  IF NOT EXISTS (
+    SELECT 1 FROM pg_attribute
+    WHERE attrelid = 'xfc_control_user'::regclass AND attname = 'last_scanned' AND NOT attisdropped
+  ) THEN
+    ALTER TABLE "xfc_control_user"
+        ADD COLUMN "last_scanned" timestamp with time zone NOT NULL DEFAULT '1900-01-01 00:00:00+00';
+  END IF;
+END
+$$;
