@@ -26,7 +26,7 @@ import { declareTopology, scanCompletedQueue, scanRequestQueue } from './topolog
  */
 
 export interface BridgeOptions {
-  config: Pick<XfcConfig, 'amqpUrl' | 'temporal' | 'bridge'>;
+  config: Pick<XfcConfig, 'amqpUrl' | 'amqpTopology' | 'temporal' | 'bridge'>;
   temporalClient: Client;
   logger?: Logger;
   /** Delay before a message whose start failed is requeued, by its delivery count (default 1 s … 30 s). */
@@ -149,7 +149,7 @@ export function startBridge(options: BridgeOptions): Bridge {
       const confirmChannel = await connection.createConfirmChannel();
       confirmChannel.on('error', (err: Error) => log('warn', 'amqp.channel-error', { error: err.message }));
       confirmChannel.on('close', onChannelClose('dead-letter'));
-      await declareTopology(confirmChannel);
+      await declareTopology(confirmChannel, config.amqpTopology);
       // Per consumer (RabbitMQ's non-global prefetch): each queue holds at most this many unacked deliveries.
       await channel.prefetch(config.bridge.prefetch);
       const session: Session = {

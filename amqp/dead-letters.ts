@@ -3,7 +3,7 @@ import type { ConfirmedPublish } from './confirm.js';
 import { confirmedPublisher } from './confirm.js';
 import { closeQuietly, connectAmqp } from './connection.js';
 import type { RejectReason } from './decode.js';
-import { deadLetterExchange, deadQueue, declareTopology, mainExchange } from './topology.js';
+import { deadLetterExchange, deadQueue, declareTopology, mainExchange, type TopologyMode } from './topology.js';
 
 /**
  * Dead letters: what the bridge could not use, and what the broker gave up on (delivery limit). The bridge
@@ -115,6 +115,8 @@ export function escapeBytes(bytes: Uint8Array): string {
 export interface DeadLetterOptions {
   /** At most this many messages, oldest first. */
   limit: number;
+  /** Declare the topology first (default) or only check that it exists. */
+  topology?: TopologyMode;
 }
 
 /**
@@ -124,7 +126,7 @@ export interface DeadLetterOptions {
 export async function listDeadLetters(amqpUrl: string, options: DeadLetterOptions): Promise<DeadLetter[]> {
   return withConnection(amqpUrl, async (connection) => {
     const channel = await connection.createChannel();
-    await declareTopology(channel);
+    await declareTopology(channel, options.topology);
     const messages = await fetchUnacked(channel, options.limit);
     await channel.close();
     return messages.map((message) => describeDeadLetter(message));
@@ -144,7 +146,7 @@ export interface RequeueResult {
 export async function requeueDeadLetters(amqpUrl: string, options: DeadLetterOptions): Promise<RequeueResult> {
   return withConnection(amqpUrl, async (connection) => {
     const channel = await connection.createConfirmChannel();
-    await declareTopology(channel);
+    await declareTopology(channel, options.topology);
     const publish = confirmedPublisher(channel, { timeoutMs: 30_000 });
     const result: RequeueResult = { requeued: [], failed: [] };
     for (const message of await fetchUnacked(channel, options.limit)) {

@@ -5,7 +5,7 @@ import { closeQuietly, connectAmqp } from './connection.js';
 import { describeZodError } from './decode.js';
 import { silentLogger, type Logger } from './log.js';
 import { messageIdOf } from './message-id.js';
-import { declareTopology, mainExchange, maxBodyBytes, routingKeyFor } from './topology.js';
+import { declareTopology, mainExchange, maxBodyBytes, routingKeyFor, type TopologyMode } from './topology.js';
 
 export { PublishError } from './confirm.js';
 
@@ -31,6 +31,8 @@ export interface PublishOptions {
 export interface PublisherOptions {
   /** Shown in the broker's connection list. */
   role?: string;
+  /** Declare the topology on connecting (default) or only check that it exists. */
+  topology?: TopologyMode;
   /** How long to wait for the broker's confirm before giving up and re-opening the connection. */
   confirmTimeoutMs?: number;
   logger?: Logger;
@@ -79,7 +81,7 @@ export function createPublisher(amqpUrl: string, options: PublisherOptions = {})
         void closeQuietly(connection); // a connection without its channel is of no use to us
       });
       // The publisher declares the topology too, so a message is routable even before the bridge first ran.
-      await declareTopology(channel);
+      await declareTopology(channel, options.topology ?? 'declare');
       const publish = confirmedPublisher(channel, {
         timeoutMs: options.confirmTimeoutMs ?? 30_000,
         // The channel's state is unknown after a lost confirm: start afresh on the next publish.

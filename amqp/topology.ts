@@ -71,26 +71,60 @@ export function exchangeOf(queue: string): string {
 }
 
 /**
- * Declares exchanges, queues and bindings on a channel, or over a short-lived connection to a URL. Safe to repeat;
- * fails if an existing queue was declared with other arguments.
+ * 'declare': create what is missing (needs RabbitMQ's configure permission). 'check': only verify that the exchanges
+ * and queues exist (passive declarations), so processes can run with read/write permissions alone and the topology
+ * is declared by `xfc amqp setup` under an administrative user (XFC_AMQP_TOPOLOGY=check, see docs/security.md).
  */
-export async function declareTopology(target: Channel | string): Promise<void> {
+export type TopologyMode = 'declare' | 'check';
+
+export class TopologyMissingError extends Error {
+  constructor(detail: string) {
+    super(
+      `The RabbitMQ topology is incomplete (${detail}). Run \`xfc amqp setup\` as a user allowed to configure the vhost.`,
+    );
+    this.name = 'TopologyMissingError';
+  }
+}
+
+/**
+ * Declares exchanges, queues and bindings on a channel, or over a short-lived connection to a URL. Safe to repeat;
+ * fails if an existing queue was declared with other arguments. In 'check' mode it only verifies they exist.
+ */
+export async function declareTopology(target: Channel | string, mode: TopologyMode = 'declare'): Promise<void> {
   if (typeof target === 'string') {
     const connection = await connectAmqp(target, 'setup');
     try {
-      await declareTopology(await connection.createChannel());
+      const channel = await connection.createChannel();
+      // A failed check closes the channel with an 'error' event; the rejected call below reports it.
+      channel.on('error', () => undefined);
+      await declareTopology(channel, mode);
     } finally {
       await closeQuietly(connection);
     }
     return;
   }
   const channel = target;
+  if (mode === 'check') return checkTopology(channel);
   for (const exchange of exchanges) {
     await channel.assertExchange(exchange.name, exchange.type, { durable: true, autoDelete: false, internal: false });
   }
   for (const queue of queues) {
     await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments });
     for (const key of queue.bindings) await channel.bindQueue(queue.name, exchangeOf(queue.name), key);
+  }
+}
+
+async function checkTopology(channel: Channel): Promise<void> {
+  // A failed passive declaration closes the channel (404), so the first missing piece ends the check.
+  for (const exchange of exchanges) {
+    await channel.checkExchange(exchange.name).catch((err: Error) => {
+      throw new TopologyMissingError(`exchange ${exchange.name}: ${err.message}`);
+    });
+  }
+  for (const queue of queues) {
+    await channel.checkQueue(queue.name).catch((err: Error) => {
+      throw new TopologyMissingError(`queue ${queue.name}: ${err.message}`);
+    });
   }
 }
 

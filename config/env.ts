@@ -10,6 +10,8 @@ export interface XfcConfig {
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   databaseUrl: string;
   amqpUrl: string;
+  /** 'declare' the RabbitMQ topology at start-up, or only 'check' it exists (least privilege; see docs/security.md). */
+  amqpTopology: 'declare' | 'check';
   temporal: {
     address: string;
     namespace: string;
@@ -93,6 +95,7 @@ export function loadConfig(env: Env = process.env): XfcConfig {
     logLevel: read.oneOf('XFC_LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug'] as const),
     databaseUrl: read.url('XFC_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/xfc', ['postgres:', 'postgresql:']),
     amqpUrl: read.url('XFC_AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),
+    amqpTopology: read.oneOf('XFC_AMQP_TOPOLOGY', 'declare', ['declare', 'check'] as const),
     temporal: {
       address: temporalAddress,
       namespace: read.string('TEMPORAL_NAMESPACE', 'default'),

@@ -53,9 +53,9 @@ export async function startWorkers(config: XfcConfig, role: WorkerRole, log = co
   if (role === 'control' || role === 'all') {
     const { applied } = await migrate(config.databaseUrl);
     if (applied.length > 0) log(`database: applied migrations ${applied.join(', ')}`);
-    await declareTopology(config.amqpUrl);
+    await declareTopology(config.amqpUrl, config.amqpTopology);
     const pool = await openPool(config.databaseUrl);
-    const publisher = createPublisher(config.amqpUrl);
+    const publisher = createPublisher(config.amqpUrl, { role: 'control', topology: config.amqpTopology });
     cleanups.push(
       () => publisher.close(),
       () => pool.end(),

@@ -75,7 +75,9 @@ const dead: CommandModule<object, DeadArgs> = {
   handler: async (args) => {
     const config = loadConfig();
     if (!args.requeue) {
-      const letters = await withBroker(() => listDeadLetters(config.amqpUrl, { limit: args.limit }));
+      const letters = await withBroker(() =>
+        listDeadLetters(config.amqpUrl, { limit: args.limit, topology: config.amqpTopology }),
+      );
       if (args.json) console.log(JSON.stringify(letters, null, 2));
       else if (letters.length === 0) console.log('xfc.dead is empty.');
       else {
@@ -84,7 +86,9 @@ const dead: CommandModule<object, DeadArgs> = {
       }
       return;
     }
-    const result = await withBroker(() => requeueDeadLetters(config.amqpUrl, { limit: args.limit }));
+    const result = await withBroker(() =>
+      requeueDeadLetters(config.amqpUrl, { limit: args.limit, topology: config.amqpTopology }),
+    );
     if (args.json) console.log(JSON.stringify(result, null, 2));
     else {
       console.log(`Requeued ${result.requeued.length} message(s) to xfc.`);
