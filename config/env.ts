@@ -19,6 +19,8 @@ export interface XfcConfig {
     uiUrl: string;
     controlTaskQueue: string;
     scanTaskQueue: string;
+    /** TLS to the Temporal frontend: off unless TEMPORAL_TLS=true or a certificate file is given. */
+    tls: { enabled: boolean; caFile?: string; certFile?: string; keyFile?: string; serverName?: string };
   };
   mail: {
     /** smtp://, smtps:// (implicit TLS); query options such as ?requireTLS=true are passed to nodemailer. */
@@ -102,6 +104,7 @@ export function loadConfig(env: Env = process.env): XfcConfig {
       uiUrl: read.url('XFC_TEMPORAL_UI_URL', 'http://127.0.0.1:8233', ['http:', 'https:']).replace(/\/$/, ''),
       controlTaskQueue: read.string('XFC_CONTROL_TASK_QUEUE', 'xfc-control'),
       scanTaskQueue: read.string('XFC_SCAN_TASK_QUEUE', 'xfc-scan'),
+      tls: read.temporalTls(),
     },
     mail: {
       smtpUrl: read.url('XFC_SMTP_URL', 'smtp://127.0.0.1:25', ['smtp:', 'smtps:']),
@@ -236,6 +239,26 @@ class EnvReader {
     }
     if (ms < minMs) this.fail(name, value, `at least ${minMs} ms`);
     return ms;
+  }
+
+  /** TEMPORAL_TLS, TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_SERVER_NAME. */
+  temporalTls(): XfcConfig['temporal']['tls'] {
+    const caFile = this.raw('TEMPORAL_TLS_CA');
+    const certFile = this.raw('TEMPORAL_TLS_CERT');
+    const keyFile = this.raw('TEMPORAL_TLS_KEY');
+    const serverName = this.raw('TEMPORAL_TLS_SERVER_NAME');
+    if ((certFile === undefined) !== (keyFile === undefined)) {
+      throw new ConfigError('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both (mutual TLS) or neither.');
+    }
+    const requested = this.oneOf('TEMPORAL_TLS', 'false', ['true', 'false'] as const) === 'true';
+    const enabled = requested || caFile !== undefined || certFile !== undefined;
+    return {
+      enabled,
+      ...(caFile !== undefined && { caFile }),
+      ...(certFile !== undefined && { certFile }),
+      ...(keyFile !== undefined && { keyFile }),
+      ...(serverName !== undefined && { serverName }),
+    };
   }
 
   size(name: string, fallback: string): bigint {

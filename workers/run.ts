@@ -6,6 +6,7 @@ import { migrate } from '../db/migrate.js';
 import { openPool } from '../db/pool.js';
 import { connectTemporal } from '../temporal/client.js';
 import { applySweepSchedule } from '../temporal/schedule.js';
+import { temporalTls } from '../temporal/tls.js';
 import { createControlWorker } from './control.js';
 import { XfcMetrics } from './metrics.js';
 import { createScanWorker } from './scan.js';
@@ -43,7 +44,10 @@ function installRuntime(config: XfcConfig): void {
  */
 export async function startWorkers(config: XfcConfig, role: WorkerRole, log = console.log): Promise<RunningWorkers> {
   installRuntime(config);
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect({
+    address: config.temporal.address,
+    tls: temporalTls(config) ?? false,
+  });
   const metrics = new XfcMetrics();
   const metricsServer = await metrics.serve(config.metrics.port);
   const draining = new AbortController();
