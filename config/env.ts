@@ -8,6 +8,11 @@ import { parseSize } from '../common/units.js';
 export interface XfcConfig {
   /** How much the worker processes log: error, warn, info (default) or debug. */
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /**
+   * Where `xfc dev` and `xfc demo` keep local state (Temporal's SQLite file, the mail sink's messages, the demo
+   * tree), relative to the working directory unless absolute. Production processes do not use it.
+   */
+  varDir: string;
   databaseUrl: string;
   amqpUrl: string;
   /** 'declare' the RabbitMQ topology at start-up, or only 'check' it exists (least privilege; see docs/security.md). */
@@ -95,6 +100,7 @@ export function loadConfig(env: Env = process.env): XfcConfig {
   const smtpUrl = env.XFC_SMTP_URL;
   const config: XfcConfig = {
     logLevel: read.oneOf('XFC_LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug'] as const),
+    varDir: read.string('XFC_VAR_DIR', 'var'),
     databaseUrl: read.url('XFC_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/xfc', ['postgres:', 'postgresql:']),
     amqpUrl: read.url('XFC_AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),
     amqpTopology: read.oneOf('XFC_AMQP_TOPOLOGY', 'declare', ['declare', 'check'] as const),
