@@ -10,6 +10,7 @@ import { scanReport } from '../../messages/v1/index.js';
 import { startApplyWorkflow, startScanWorkflow } from '../../temporal/starters.js';
 import { walk } from '../../walker/index.js';
 import type { ScanUserResult, SweepResult } from '../../workflows/types.js';
+import { freePort } from '../support/ports.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { makeSymlinkedWorkDir, makeWorkDir } from '../support/trees.js';
 import { insertUser } from '../support/users.js';
@@ -26,9 +27,17 @@ function request(username: string) {
 
 describe('scan workflows on a real Temporal server, Postgres and RabbitMQ', () => {
   let stack: TestStack;
+  let metricsPort: number;
+  let temporalMetricsPort: number;
 
   before(async () => {
-    stack = await startTestStack({ XFC_SCAN_HEARTBEAT_INTERVAL: '500ms', XFC_SCAN_HEARTBEAT_TIMEOUT: '5s' });
+    [metricsPort, temporalMetricsPort] = [await freePort(), await freePort()];
+    stack = await startTestStack({
+      XFC_SCAN_HEARTBEAT_INTERVAL: '500ms',
+      XFC_SCAN_HEARTBEAT_TIMEOUT: '5s',
+      XFC_METRICS_PORT: String(metricsPort),
+      XFC_TEMPORAL_METRICS_PORT: String(temporalMetricsPort),
+    });
     makeWorkDir(stack.root, 'vol1', 'alice', { dirs: 20, filesPerDir: 50, size: 4096 });
     makeWorkDir(stack.root, 'vol1', 'bob', { dirs: 5, filesPerDir: 10, size: 100 });
     makeWorkDir(stack.root, 'vol2', 'carol');
@@ -88,6 +97,14 @@ describe('scan workflows on a real Temporal server, Postgres and RabbitMQ', () =
     const scans = await stack.pool.oneFirst(sql.type(z.object({ n: z.bigint() }))`
       SELECT count(*) AS n FROM xfc_scan WHERE username = 'alice'`);
     assert.equal(scans, 1n);
+  });
+
+  it('serves Prometheus metrics: xfc’s own and the Temporal runtime’s', async () => {
+    const ours = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    assert.match(ours, /^xfc_walk_files_total [1-9]\d*$/m, 'files walked so far');
+    assert.match(ours, /^xfc_scans_total\{status="complete"\} [1-9]/m, 'scans recorded');
+    const temporal = await (await fetch(`http://127.0.0.1:${temporalMetricsPort}/metrics`)).text();
+    assert.match(temporal, /temporal_activity_execution_latency/);
   });
 
   it('gives two concurrent requests for one user a single scan', async () => {
