@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
 
 /** The search attribute that lets the Web UI filter scan and apply workflows by user (DESIGN §6). */
 export const searchAttributeFlags = ['--search-attribute', 'XfcUser=Keyword'];
@@ -21,6 +21,14 @@ export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string | 
   return candidates.find((candidate): candidate is string => !!candidate && existsSync(candidate));
 }
 
+/** What to tell a person whose machine has no `temporal` CLI. */
+export const temporalCliMissing =
+  'The temporal CLI (which runs the Temporal dev server) was not found in $TEMPORAL_CLI_PATH, on PATH or in ' +
+  '~/go/bin. Install it with `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` (it lands in ~/go/bin), ' +
+  'or set TEMPORAL_CLI_PATH to it, or set TEMPORAL_ADDRESS to a Temporal server that is running. On a machine with ' +
+  'internet access the Temporal SDK can also download it: @temporalio/testing (a devDependency) fetches the same ' +
+  'dev server for TestWorkflowEnvironment.createLocal().';
+
 export interface DevServerOptions {
   executable: string;
   port: number;
@@ -30,6 +38,11 @@ export interface DevServerOptions {
   namespace?: string;
   /** Where the server's own output goes; by default it is discarded. */
   onOutput?: (chunk: Buffer) => void;
+  /**
+   * Run the server in a process group of its own, so that Ctrl-C in a terminal reaches only us and we stop the
+   * server last, after the workers have checkpointed. It is still stopped when this process exits.
+   */
+  detached?: boolean;
 }
 
 export interface DevServer {
@@ -47,18 +60,35 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   else args.push('--headless');
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.namespace && options.namespace !== 'default') args.push('--namespace', options.namespace);
-  const child = spawn(options.executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.executable, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
+  });
+  // Whatever way this process ends, the server does not outlive it (a SIGKILL aside).
+  const killOnExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
   const onOutput = options.onOutput ?? (() => undefined);
   child.stdout?.on('data', onOutput);
   child.stderr?.on('data', onOutput);
   const address = `127.0.0.1:${options.port}`;
+  const gone = new AbortController();
   const exited = new Promise<never>((_, reject) => {
-    child.once('exit', (code, signal) =>
-      reject(new Error(`temporal server start-dev exited early (code ${code}, signal ${signal})`)),
-    );
+    child.once('exit', (code, signal) => {
+      gone.abort();
+      reject(new Error(`temporal server start-dev exited early (code ${code}, signal ${signal})`));
+    });
   });
   exited.catch(() => undefined);
-  await Promise.race([waitForFrontend(address, 60_000), exited]);
+  try {
+    await Promise.race([waitForFrontend(address, 60_000, gone.signal), exited]);
+  } catch (err) {
+    gone.abort();
+    await stopChild(child);
+    throw err;
+  }
   return {
     address,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
@@ -68,9 +98,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 }
 
 /** True when a Temporal frontend answers at `address` within `timeoutMs`. */
-export async function frontendAnswers(address: string, timeoutMs: number): Promise<boolean> {
+export async function frontendAnswers(address: string, timeoutMs: number, tls?: TLSConfig): Promise<boolean> {
   try {
-    const connection = await Connection.connect({ address, connectTimeout: timeoutMs });
+    const connection = await Connection.connect({ address, connectTimeout: timeoutMs, tls: tls ?? false });
     try {
       await connection.workflowService.getSystemInfo({});
       return true;
@@ -82,9 +112,9 @@ export async function frontendAnswers(address: string, timeoutMs: number): Promi
   }
 }
 
-async function waitForFrontend(address: string, timeoutMs: number): Promise<void> {
+async function waitForFrontend(address: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     if (await frontendAnswers(address, 2_000)) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }

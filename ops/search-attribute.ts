@@ -1,0 +1,39 @@
+import type { Connection } from '@temporalio/client';
+import { userSearchAttribute } from '../temporal/names.js';
+
+/** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD */
+const keyword = 2;
+
+export type SearchAttributeState = 'present' | 'added' | 'wrong-type';
+
+/** Whether the namespace has the XfcUser search attribute, and its type if it is not Keyword. */
+export async function hasUserSearchAttribute(
+  connection: Connection,
+  namespace: string,
+): Promise<{ present: boolean; keyword: boolean }> {
+  const response = await connection.operatorService.listSearchAttributes({ namespace });
+  const type = response.customAttributes?.[userSearchAttribute];
+  return { present: type !== undefined && type !== null, keyword: Number(type) === keyword };
+}
+
+/**
+ * Registers the Keyword search attribute XfcUser on a server that lacks it (DESIGN §6), so the Web UI can filter
+ * scans by user. Tolerates a concurrent registration ("already exists").
+ */
+export async function ensureUserSearchAttribute(
+  connection: Connection,
+  namespace: string,
+): Promise<SearchAttributeState> {
+  const found = await hasUserSearchAttribute(connection, namespace);
+  if (found.present) return found.keyword ? 'present' : 'wrong-type';
+  try {
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: { [userSearchAttribute]: keyword },
+    });
+  } catch (err) {
+    if (!/already exists/i.test((err as Error).message)) throw err;
+    return 'present';
+  }
+  return 'added';
+}
