@@ -1,3 +1,149 @@
-import { notYet } from './not-yet.js';
+import { resolve } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { ExitCode, UsageError, UserError } from '../../common/errors.js';
+import { usernameProblem } from '../../common/username.js';
+import { loadConfig } from '../../config/env.js';
+import { walk, WalkError, type WalkOutcome, type WalkProgress } from '../../walker/index.js';
+import {
+  loadCheckpointFile,
+  peekCheckpointSettings,
+  removeCheckpointFile,
+  saveCheckpointFile,
+} from '../scan-checkpoint.js';
+import { formatProgressLine, formatScanReport, scanJson } from '../scan-output.js';
 
-export const scanCommand = notYet('scan', 'TODO');
+interface ScanArgs {
+  path: string;
+  username?: string;
+  json: boolean;
+  now?: string;
+  'age-basis'?: 'ctime' | 'mtime';
+  checkpoint?: string;
+  threads?: number;
+  exclude?: string[];
+}
+
+export const scanCommand: CommandModule<object, ScanArgs> = {
+  command: 'scan <path>',
+  describe: 'Measure one directory now: hard and temporal usage, top directories, ages (read-only)',
+  builder: (yargs) =>
+    yargs
+      .positional('path', { type: 'string', demandOption: true, describe: 'directory to scan (a symlink is refused)' })
+      .option('username', { type: 'string', describe: 'whose directory it is (labels the output)' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object (byte figures as strings)' })
+      .option('now', { type: 'string', describe: 'reference time for ages, ISO 8601 (default: now)' })
+      .option('age-basis', {
+        choices: ['ctime', 'mtime'] as const,
+        describe: 'which time a file’s age counts from (default: XFC_AGE_BASIS, normally ctime)',
+      })
+      .option('checkpoint', {
+        type: 'string',
+        describe: 'save progress here every few seconds and on Ctrl-C; resume from it; removed when done',
+      })
+      .option('threads', {
+        type: 'number',
+        describe: 'metadata requests in flight on a slow filesystem (default: XFC_SCAN_THREADS, 0 = automatic)',
+      })
+      .option('exclude', {
+        type: 'string',
+        array: true,
+        describe: 'names never descended (default: XFC_EXCLUDE, normally .snapshot); give none to exclude nothing',
+      })
+      .example('$0 scan /work/xfc/vol1/user_cache/alice', 'totals, top directories and ages')
+      .example('$0 scan --json --checkpoint /tmp/alice.ckpt $PWD', 'resumable, for scripts')
+      .epilog(
+        'Exit status: 0 complete, 3 partial (some entries could not be read: the totals are a lower bound), ' +
+          '2 bad usage, 1 failure or interrupted. On a network filesystem start xfc with UV_THREADPOOL_SIZE=64 ' +
+          '(the environment, not a flag: Node reads it at start-up) so that many requests can be in flight.',
+      ),
+  handler: async (args) => {
+    const config = loadConfig();
+    const root = resolve(args.path);
+    if (args.username !== undefined) {
+      const problem = usernameProblem(args.username);
+      if (problem) throw new UsageError(`--username ${JSON.stringify(args.username)} is not valid: it ${problem}.`);
+    }
+    if (args.threads !== undefined && !(Number.isInteger(args.threads) && args.threads >= 0 && args.threads <= 1024)) {
+      throw new UsageError(`--threads must be a whole number from 0 (automatic) to 1024, not ${args.threads}.`);
+    }
+    const exclude = args.exclude?.filter((name) => name !== '');
+    for (const name of exclude ?? []) {
+      if (name.includes('/') || name === '.' || name === '..') {
+        throw new UsageError(`--exclude takes names, not paths: ${JSON.stringify(name)}.`);
+      }
+    }
+    // Resuming: settings not given on the command line come from the checkpoint, so the same command resumes.
+    const saved = args.checkpoint !== undefined ? peekCheckpointSettings(args.checkpoint) : {};
+    const nowText = args.now ?? saved.now;
+    const now = nowText === undefined ? new Date() : new Date(nowText);
+    if (Number.isNaN(now.getTime())) {
+      throw new UsageError(
+        `--now ${JSON.stringify(args.now)} is not a date and time; write ISO 8601, e.g. 2026-01-15T12:00:00Z.`,
+      );
+    }
+    const ageBasis = args['age-basis'] ?? saved.ageBasis ?? config.scan.ageBasis;
+    const excluded = exclude ?? saved.exclude ?? config.scan.exclude;
+    const checkpoint =
+      args.checkpoint !== undefined
+        ? loadCheckpointFile(args.checkpoint, { root, ageBasis, now, exclude: excluded })
+        : undefined;
+
+    const showProgress = !args.json && process.stdout.isTTY === true && process.stderr.isTTY === true;
+    const controller = new AbortController();
+    let interruptedBy: string | null = null;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      interruptedBy = signal;
+      controller.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let outcome: WalkOutcome;
+    try {
+      outcome = await walk({
+        root,
+        now,
+        ageBasis,
+        exclude: excluded,
+        threads: args.threads ?? config.scan.threads,
+        checkpoint,
+        signal: controller.signal,
+        // As often as a scan worker heartbeats (XFC_SCAN_HEARTBEAT_INTERVAL, 5 s by default).
+        checkpointIntervalMs: config.scan.heartbeatIntervalMs,
+        ...(args.checkpoint !== undefined
+          ? { onCheckpoint: (next) => saveCheckpointFile(args.checkpoint as string, next) }
+          : {}),
+        ...(showProgress ? { onProgress: (progress: WalkProgress) => drawProgress(progress) } : {}),
+      });
+    } catch (err) {
+      if (err instanceof WalkError) throw new UserError(`Cannot scan: ${err.message}`);
+      throw err;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (showProgress) process.stderr.write('\r\x1b[2K');
+    }
+
+    if (!outcome.done) {
+      if (args.checkpoint !== undefined) {
+        saveCheckpointFile(args.checkpoint, outcome.checkpoint);
+        throw new UserError(
+          `Interrupted by ${interruptedBy ?? 'a signal'} after ${outcome.progress.entries} entries; progress is saved in ` +
+            `${args.checkpoint}. Run the same command again to resume.`,
+        );
+      }
+      throw new UserError(
+        `Interrupted by ${interruptedBy ?? 'a signal'}; nothing was saved (with --checkpoint FILE a scan can resume).`,
+      );
+    }
+    if (args.checkpoint !== undefined) removeCheckpointFile(args.checkpoint);
+    const header = { root, now, ageBasis, ...(args.username !== undefined ? { username: args.username } : {}) };
+    console.log(
+      args.json ? scanJson(outcome.report, header) : formatScanReport(outcome.report, header, outcome.progress),
+    );
+    process.exitCode = outcome.report.status === 'complete' ? ExitCode.ok : ExitCode.partial;
+  },
+};
+
+function drawProgress(progress: WalkProgress): void {
+  process.stderr.write(`\r\x1b[2K${formatProgressLine(progress, process.stderr.columns || 80)}`);
+}
