@@ -24,7 +24,11 @@ import { timestamptz } from './values.js';
 export interface ApplyOutcome {
   /** True when this call recorded the scan; false when it had been recorded before or the user is unknown. */
   applied: boolean;
-  /** True when the scan moved the user's usage (it was newer than what was recorded). Always false for failures. */
+  /**
+   * True when the scan moved the user's usage (it was newer than what was recorded), by this call or, for a scan
+   * already applied, by the call that applied it: a retried apply whose first attempt committed must still make
+   * the decisions that follow (the notification), so it needs the same answer. Always false for failures.
+   */
   usageUpdated: boolean;
   userId: number | null;
   /** Why nothing was applied. */
@@ -34,6 +38,7 @@ export interface ApplyOutcome {
 const userIdRow = z.object({ userId: z.number().int() });
 const scanIdRow = z.object({ scanId: z.string() });
 const diskIdRow = z.object({ diskId: z.number().int() });
+const usageAppliedRow = z.object({ usageApplied: z.boolean() });
 
 async function lookUpUser(tx: DatabaseTransactionConnection, username: string): Promise<number | null> {
   const row = await tx.maybeOne(
@@ -64,7 +69,13 @@ export async function recordScanCompleted(pool: DatabasePool, message: ScanCompl
       ON CONFLICT (scan_id) DO NOTHING
       RETURNING scan_id AS "scanId"
     `);
-    if (!inserted) return { applied: false, usageUpdated: false, userId, skipped: 'already-applied' };
+    if (!inserted) {
+      // Applied before, e.g. by an attempt whose commit landed but whose worker died before reporting it: answer as
+      // that attempt did. (This statement sees the row: the INSERT above waited for the transaction that wrote it.)
+      const earlier = await tx.one(sql.type(usageAppliedRow)`
+        SELECT usage_applied AS "usageApplied" FROM xfc_scan WHERE scan_id = ${message.scanId}`);
+      return { applied: false, usageUpdated: earlier.usageApplied, userId, skipped: 'already-applied' };
+    }
 
     // The row lock taken by UPDATE, and Postgres re-checking the WHERE on the newest row version, make
     // "only if newer" hold under concurrent applies for the same user.

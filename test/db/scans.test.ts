@@ -149,6 +149,41 @@ describe('recording scans', () => {
     );
   });
 
+  it('answers a repeated apply as the first apply did, so a retried activity still makes the email decision', async () => {
+    const diskId = await insertDisk(t.db.url, '/work/xfc/vol19');
+    await insertDjangoUsers(t.db.url, diskId, ['retried']);
+    const newer = completedScan({
+      username: 'retried',
+      now: '2026-11-07T00:00:00.000Z',
+      bytes: TiB,
+      temporalByteDays: TiB,
+    });
+    const older = completedScan({
+      username: 'retried',
+      now: '2026-11-06T00:00:00.000Z',
+      bytes: TiB,
+      temporalByteDays: TiB,
+    });
+    const first = await recordScanCompleted(t.pool, newer);
+    assert.equal(first.usageUpdated, true);
+    assert.equal((await recordScanCompleted(t.pool, older)).usageUpdated, false);
+    // The worker that applied `newer` died before Temporal heard of it: the retry finds the row.
+    assert.deepEqual(await recordScanCompleted(t.pool, newer), {
+      applied: false,
+      usageUpdated: true,
+      userId: first.userId,
+      skipped: 'already-applied',
+    });
+    assert.deepEqual(await recordScanCompleted(t.pool, older), {
+      applied: false,
+      usageUpdated: false,
+      userId: first.userId,
+      skipped: 'already-applied',
+    });
+    assert.equal(await scanRows(newer.scanId), 1);
+    assert.deepEqual(await diskUsage('/work/xfc/vol19'), { usedBytes: TiB, sumOfUsers: TiB });
+  });
+
   it('keeps the newest figures when scans of one user race in any order', async () => {
     const diskId = await insertDisk(t.db.url, '/work/xfc/vol8');
     await insertDjangoUsers(t.db.url, diskId, ['racer']);
