@@ -47,6 +47,6 @@ export function devRoot(
   if (existsSync(productionRoot)) return { path: productionRoot };
   return {
     path: devPaths(config).demoRoot,
-    note: `XFC_ROOT is unset and ${productionRoot} does not exist, so the demo tree is used (\`npm run demo\` fills it)`,
+    note: `XFC_ROOT is unset and ${productionRoot} does not exist: the demo tree, which \`npm run demo\` fills`,
   };
 }

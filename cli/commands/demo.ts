@@ -28,14 +28,14 @@ function emailLine(email: DemoEmail): string[] {
 function ageBasisNote(outcome: DemoOutcome): string {
   if (outcome.ageBasis === 'mtime') {
     return (
-      'Age basis: mtime. The demo dates its files by modification time (utimes); their ctime is the moment they were ' +
-      'written, and ctime cannot be set. Production measures by ctime (the default), because `rsync -a` and ' +
+      'Age basis: mtime, for the demo only. It dates its files by modification time (utimes); a ctime cannot be ' +
+      'set back, it is always the last change (here: the demo setting those dates). Production measures by ctime (the default), because `rsync -a` and ' +
       '`cp -p` keep old modification times on freshly copied data.'
     );
   }
   return (
-    'Age basis: ctime (the default). Every demo file was written just now, so each counts as one day old, and only ' +
-    'the hard quota tells the users apart. To see the ages the demo gave the files (bob at 94 % of his temporal ' +
+    "Age basis: ctime (the default). Setting a file's dates sets its ctime to now, so every demo file counts as " +
+    'one day old, and only the hard quota tells the users apart. To see the ages the demo gave the files (bob at 94 % of his temporal ' +
     'quota), restart `xfc dev` with XFC_AGE_BASIS=mtime, or stop it and run `npm run demo` alone.'
   );
 }

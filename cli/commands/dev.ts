@@ -14,7 +14,7 @@ export function shortPath(path: string): string {
 /** The lines `xfc dev` (and `xfc demo --keep`) print once everything runs. */
 export function describeStack(stack: DevStack): string[] {
   const { config } = stack;
-  const label = (name: string): string => `  ${name.padEnd(16)}`;
+  const label = (name: string): string => `  ${name.padEnd(17)}`;
   const migrations = migrationNames();
   const lines = [
     `${label('Temporal Web UI')}${stack.temporal.uiUrl}`,
