@@ -10,7 +10,10 @@ import { UserError } from '../common/errors.js';
 import { parseSize } from '../common/units.js';
 import { redact, type XfcConfig } from '../config/env.js';
 import { notificationHistory, type OutboxRow } from '../db/notifications.js';
-import { openPool, type DatabasePool } from '../db/pool.js';
+import { openPool, withPool, type DatabasePool } from '../db/pool.js';
+import { migrate } from '../db/migrate.js';
+import { explainDatabaseError } from '../cli/commands/db.js';
+import { ensureDatabase } from './database.js';
 import { recentScans, type ScanRecord } from '../db/scans.js';
 import { listUsers, type UserUsage } from '../db/users.js';
 import { connectTemporal } from '../temporal/client.js';
@@ -170,6 +173,22 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome | { tre
   );
   if (options.treeOnly) return { tree };
 
+  // The database first (created and migrated if need be): the demo adds users to a development database only.
+  await explainDatabaseError(options.config.databaseUrl, async () => {
+    await ensureDatabase(options.config.databaseUrl);
+    await migrate(options.config.databaseUrl);
+    const strangers = await withPool(options.config.databaseUrl, (pool) => usersOutside(pool, paths.demoRoot));
+    if (strangers.length > 0) {
+      throw new UserError(
+        `The database ${redact(options.config.databaseUrl)} holds users outside the demo tree (${strangers
+          .map((s) => `${s.name} on ${s.mountpoint ?? '?'}`)
+          .join(', ')}${strangers.length === 5 ? ', …' : ''}). The demo adds users only to a development ` +
+          'database: point XFC_DATABASE_URL at another one (the demo creates it), e.g. ' +
+          'XFC_DATABASE_URL=postgres://postgres@127.0.0.1:5432/xfc_demo npm run demo',
+      );
+    }
+  });
+
   // A running `xfc dev` (or other workers) is used as it is; otherwise the demo runs the stack itself.
   const running: DevState | undefined = readDevState(paths.stateFile);
   let mode: DemoOutcome['mode'];
@@ -230,16 +249,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoOutcome | { tre
     const client = stack?.client ?? (await connectTemporal(config));
     const pool = await openPool(config.databaseUrl);
     try {
-      const strangers = await usersOutside(pool, paths.demoRoot);
-      if (strangers.length > 0) {
-        throw new UserError(
-          `The database ${redact(config.databaseUrl)} holds users outside the demo tree (${strangers
-            .map((s) => `${s.name} on ${s.mountpoint ?? '?'}`)
-            .join(', ')}${strangers.length === 5 ? ', …' : ''}). The demo adds users only to a development ` +
-            'database: point XFC_DATABASE_URL at another one (xfc dev creates it), e.g. ' +
-            'XFC_DATABASE_URL=postgres://postgres@127.0.0.1:5432/xfc_demo npm run demo',
-        );
-      }
       const backfill = await backfillUsers(pool, {
         root: paths.demoRoot,
         exclude: [],
