@@ -39,7 +39,8 @@ export async function ensureDatabase(databaseUrl: string): Promise<{ name: strin
     await withClient(maintenance.toString(), (client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
     return { name, created: true };
   } catch (err) {
-    if (sqlState(err) === '42P04') return { name, created: false }; // created meanwhile by someone else
+    // Created meanwhile by someone else: 42P04, or 23505 when both CREATE DATABASE statements ran at once.
+    if (sqlState(err) === '42P04' || sqlState(err) === '23505') return { name, created: false };
     if (sqlState(err) === '42501') {
       throw new UserError(
         `The database ${name} does not exist and the user in XFC_DATABASE_URL may not create it. ` +

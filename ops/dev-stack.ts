@@ -15,7 +15,7 @@ import { sweepScheduleId } from '../temporal/names.js';
 import { temporalTls } from '../temporal/tls.js';
 import { startWorkers, type RunningWorkers } from '../workers/run.js';
 import { ensureDatabase } from './database.js';
-import { removeDevState, writeDevState, type DevState } from './dev-state.js';
+import { orphanedTemporal, removeDevState, stopProcess, writeDevState, type DevState } from './dev-state.js';
 import { devPaths, devRoot } from './paths.js';
 import { ensureUserSearchAttribute } from './search-attribute.js';
 import {
@@ -120,6 +120,7 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     const uiExplicit = !!env.XFC_TEMPORAL_UI_URL?.trim();
     let uiUrl = options.config.temporal.uiUrl;
     let server: DevServer | undefined;
+    let adoptedPid: number | undefined;
     const tls = temporalTls(options.config);
     if (!(await frontendAnswers(address, 3_000, tls))) {
       if (!localHosts.has(host)) {
@@ -154,6 +155,12 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       if (!uiExplicit) uiUrl = `http://127.0.0.1:${uiPort}`;
     } else {
       if (!uiExplicit && localHosts.has(host)) uiUrl = `http://127.0.0.1:${port + 1000}`;
+      const orphan = orphanedTemporal(paths.stateFile, paths.temporalDb);
+      if (orphan !== undefined) {
+        log(`Temporal: adopting the dev server (pid ${orphan}) that an earlier xfc dev left running`);
+        adoptedPid = orphan;
+        cleanups.push(() => stopProcess(orphan));
+      }
       const connection = await Connection.connect({ address, tls: tls ?? false });
       try {
         const state = await ensureUserSearchAttribute(connection, options.config.temporal.namespace);
@@ -210,12 +217,13 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     cleanups.push(() => bridge.stop());
     await bridge.ready;
 
+    const temporalPid = server?.process.pid ?? adoptedPid;
     const state: DevState = {
       pid: process.pid,
       startedAt: new Date().toISOString(),
       temporalAddress: address,
       temporalUiUrl: uiUrl,
-      ...(server?.process.pid !== undefined && { temporalPid: server.process.pid }),
+      ...(temporalPid !== undefined && { temporalPid }),
       smtpUrl: config.mail.smtpUrl,
       ...(sink && { mailDir: sink.dir }),
       root: root.path,
@@ -234,9 +242,8 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       temporal: {
         address,
         uiUrl,
-        startedHere: server !== undefined,
-        ...(server?.process.pid !== undefined && { pid: server.process.pid }),
-        ...(server && { dbFile: paths.temporalDb }),
+        startedHere: temporalPid !== undefined,
+        ...(temporalPid !== undefined && { pid: temporalPid, dbFile: paths.temporalDb }),
       },
       mail: { url: config.mail.smtpUrl, ...(sink && { dir: sink.dir }) },
       root,

@@ -28,15 +28,56 @@ export function writeDevState(file: string, state: DevState): void {
   renameSync(`${file}.tmp`, file);
 }
 
-/** The state of a `xfc dev` that is still running, or undefined. */
-export function readDevState(file: string): DevState | undefined {
-  let state: DevState;
+/** What the file says, whether or not that `xfc dev` still runs. */
+export function readDevStateFile(file: string): DevState | undefined {
   try {
-    state = JSON.parse(readFileSync(file, 'utf8')) as DevState;
+    const state = JSON.parse(readFileSync(file, 'utf8')) as DevState;
+    return typeof state.pid === 'number' ? state : undefined;
   } catch {
     return undefined;
   }
-  return typeof state.pid === 'number' && processAlive(state.pid) ? state : undefined;
+}
+
+/** The state of a `xfc dev` that is still running, or undefined. */
+export function readDevState(file: string): DevState | undefined {
+  const state = readDevStateFile(file);
+  return state && processAlive(state.pid) ? state : undefined;
+}
+
+/**
+ * The Temporal dev server that a `xfc dev` killed without warning (SIGKILL) left running, when it is still the
+ * server on our state file: the next `xfc dev` adopts it, and stops it when it stops.
+ */
+export function orphanedTemporal(file: string, dbFile: string): number | undefined {
+  const state = readDevStateFile(file);
+  const pid = state?.temporalPid;
+  if (!state || processAlive(state.pid) || pid === undefined || !processAlive(pid)) return undefined;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return cmdline.includes('start-dev') && cmdline.includes(dbFile) ? pid : undefined;
+  } catch {
+    return undefined; // no /proc, or gone: nothing to adopt
+  }
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
+export async function stopProcess(pid: number, graceMs = 10_000): Promise<void> {
+  const deadline = Date.now() + graceMs;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  while (processAlive(pid)) {
+    if (Date.now() > deadline) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        return;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Removes the file if it still describes this process. */

@@ -16,6 +16,7 @@ import { readDevState, type DevState } from './dev-state.js';
 import { devPaths } from './paths.js';
 import { pollersOf } from './pollers.js';
 import { hasUserSearchAttribute } from './search-attribute.js';
+import { portOpen } from './temporal-dev-server.js';
 
 /**
  * `xfc doctor`: is everything xfc needs there, and if not, what to do. Each check is one line: ok, warn (works, but
@@ -268,6 +269,10 @@ async function checkManagementApi(config: XfcConfig, add: Add): Promise<void> {
 
 async function checkTemporal(config: XfcConfig, add: Add): Promise<void> {
   const { address } = config.temporal;
+  if (!(await portOpen(address, 5_000))) {
+    add('frontend', 'fail', `nothing listens at ${address}`, 'start it (`npm run dev` does), or set TEMPORAL_ADDRESS');
+    return;
+  }
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address, connectTimeout: 5_000, tls: temporalTls(config) ?? false });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Connection, type TLSConfig } from '@temporalio/client';
@@ -43,6 +44,8 @@ export interface DevServerOptions {
    * server last, after the workers have checkpointed. It is still stopped when this process exits.
    */
   detached?: boolean;
+  /** Register XfcUser at start-up (default true); false gives a server like one someone else set up. */
+  registerSearchAttribute?: boolean;
 }
 
 export interface DevServer {
@@ -55,7 +58,7 @@ export interface DevServer {
 /** Starts `temporal server start-dev` as a child process and resolves once its frontend answers. */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'warn'];
-  args.push(...searchAttributeFlags);
+  if (options.registerSearchAttribute ?? true) args.push(...searchAttributeFlags);
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
   if (options.dbFile) args.push('--db-filename', options.dbFile);
@@ -97,8 +100,27 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
 }
 
+/** True when something accepts TCP connections at `address` (host:port) within `timeoutMs`. */
+export function portOpen(address: string, timeoutMs: number): Promise<boolean> {
+  const at = address.lastIndexOf(':');
+  const host = address.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(address.slice(at + 1));
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    const done = (open: boolean): void => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('timeout', () => done(false));
+    socket.once('error', () => done(false));
+  });
+}
+
 /** True when a Temporal frontend answers at `address` within `timeoutMs`. */
 export async function frontendAnswers(address: string, timeoutMs: number, tls?: TLSConfig): Promise<boolean> {
+  // A refused connection is the common case (nothing started yet); gRPC would retry it until the deadline.
+  if (!(await portOpen(address, timeoutMs))) return false;
   try {
     const connection = await Connection.connect({ address, connectTimeout: timeoutMs, tls: tls ?? false });
     try {

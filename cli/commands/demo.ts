@@ -117,7 +117,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
       console.log('Stack stopped (`npm run demo -- --keep` keeps it running, to explore the Web UI).');
       return;
     }
-    console.log(`\nThe stack keeps running. Ctrl-C stops it.\n${describeStack(stack).join('\n')}\n`);
+    console.log(`\nThe stack keeps running. Ctrl-C stops it.\n${describeStack(stack, 'carol').join('\n')}\n`);
     await runUntilSignal(stack);
   },
 };

@@ -4,6 +4,7 @@ import { ExitCode, errorMessage } from '../../common/errors.js';
 import { loadConfig, redact } from '../../config/env.js';
 import { startDevStack, type DevStack } from '../../ops/dev-stack.js';
 import { migrationNames } from '../../db/migrate.js';
+import { userWorkflowsUrl } from '../../temporal/client.js';
 
 /** A path as a person typing in this directory would write it. */
 export function shortPath(path: string): string {
@@ -12,7 +13,7 @@ export function shortPath(path: string): string {
 }
 
 /** The lines `xfc dev` (and `xfc demo --keep`) print once everything runs. */
-export function describeStack(stack: DevStack): string[] {
+export function describeStack(stack: DevStack, exampleUser = 'alice'): string[] {
   const { config } = stack;
   const label = (name: string): string => `  ${name.padEnd(17)}`;
   const migrations = migrationNames();
@@ -22,7 +23,8 @@ export function describeStack(stack: DevStack): string[] {
       (stack.temporal.startedHere
         ? ` (dev server started here, pid ${stack.temporal.pid}; state in ${shortPath(stack.temporal.dbFile ?? '')})`
         : ' (already running)'),
-    `${label('find a scan')}Web UI → Workflows → filter XfcUser = "alice", or \`npm run xfc -- workflow status scan --user alice\``,
+    `${label('find a scan')}${userWorkflowsUrl(config, exampleUser)}  (Web UI filter XfcUser="${exampleUser}"; ` +
+      `or \`npm run xfc -- workflow status scan --user ${exampleUser}\`)`,
     `${label('mail')}` +
       (stack.mail.dir
         ? `each email is kept as a file in ${shortPath(stack.mail.dir)}/ (XFC_SMTP_URL is unset; sink at ${stack.mail.url})`
