@@ -1,10 +1,11 @@
 import type { BigIntStats, Dirent, Stats } from 'node:fs';
 import type {
   BigDirectory,
-  DirRecord,
   DirRef,
   ErrorSample,
   LinkedFile,
+  RecordBatch,
+  RecordExtra,
   Sum,
   Task,
   TaskResult,
@@ -203,35 +204,59 @@ export function dirWorkerMain(): void {
       }
     }
 
-    finish(after: string | null): DirRecord {
+    /** Appends this record to a batch, in the order of protocol.ts's Field (5–7 and 13–17 are the sums). */
+    writeTo(batch: BatchWriter, after: string | null): void {
+      const index = batch.count++;
+      const n = batch.numbers;
+      const big: Array<[number, bigint]> = [];
+      const sum = (field: number, acc: Acc): void => {
+        const value = acc.value();
+        if (typeof value === 'number') {
+          n.push(value);
+        } else {
+          n.push(NaN);
+          big.push([field, value]);
+        }
+      };
+      n.push(this.entries, this.files, this.directories, this.symlinks, this.others);
+      sum(5, this.bytes);
+      sum(6, this.allocated);
+      sum(7, this.byteDays);
+      n.push(...this.histFiles);
+      this.histBytes.forEach((acc, k) => sum(13 + k, acc));
+      n.push(this.unreadable, this.vanished, this.otherDevice, this.otherErrors);
+      batch.rels.push(this.dir.rel);
+      if (after !== null) batch.afters.push([index, after]);
+      if (this.samples.length > 0 || this.links.length > 0 || big.length > 0) {
+        batch.extras.push({ index, samples: this.samples, links: this.links, big });
+      }
+    }
+  }
+
+  /** Records of one task, packed as RecordBatch (see protocol.ts; the field order is Field's). */
+  class BatchWriter {
+    count = 0;
+    readonly numbers: number[] = [];
+    readonly rels: string[] = [];
+    readonly afters: Array<[number, string]> = [];
+    readonly extras: RecordExtra[] = [];
+
+    done(): RecordBatch {
       return {
-        rel: this.dir.rel,
-        after,
-        entries: this.entries,
-        files: this.files,
-        directories: this.directories,
-        symlinks: this.symlinks,
-        others: this.others,
-        bytes: this.bytes.value(),
-        allocated: this.allocated.value(),
-        byteDays: this.byteDays.value(),
-        histFiles: this.histFiles,
-        histBytes: this.histBytes.map((acc) => acc.value()),
-        unreadable: this.unreadable,
-        vanished: this.vanished,
-        otherDevice: this.otherDevice,
-        otherErrors: this.otherErrors,
-        samples: this.samples,
-        links: this.links,
+        count: this.count,
+        numbers: Float64Array.from(this.numbers),
+        rels: this.rels.join('\0'),
+        afters: this.afters,
+        extras: this.extras,
       };
     }
   }
 
   /** A record that only carries a directory-level error. */
-  function errorRecord(dir: DirRef, kind: ErrorKindName, code: string, first: boolean): DirRecord {
+  function errorRecord(dir: DirRef, kind: ErrorKindName, code: string, first: boolean): RecordBuilder {
     const builder = new RecordBuilder(dir, first);
     builder.error(kind, dir.rel, code);
-    return builder.finish(null);
+    return builder;
   }
 
   // ---- system calls, synchronous or asynchronous -----------------------------------------------------------
@@ -316,7 +341,7 @@ export function dirWorkerMain(): void {
    * descriptor. A path beyond PATH_MAX is opened in steps and used through /proc/self/fd/<fd>, which pins the
    * directory. An error becomes a directory-level error record.
    */
-  async function openDir(dir: DirRef, first: boolean): Promise<OpenDir | DirRecord> {
+  async function openDir(dir: DirRef, first: boolean): Promise<OpenDir | RecordBuilder> {
     const path = dirPathOf(dir.rel);
     if (path.length + 1 + NAME_MAX <= PATH_MAX) return { fd: -1, base: path };
     const c = calls();
@@ -400,28 +425,25 @@ export function dirWorkerMain(): void {
   }
   const noop = (): void => {};
 
+  /** Times of the lstats of the current probe, in ms; the median decides (robust to a preempted thread). */
+  const probeTimes = new Float64Array(PROBE);
+  let probed = 0;
+
   /**
-   * lstats names[from..to) synchronously; returns where it stopped: `to`, or earlier when the first lstats show
-   * a slow filesystem and the rest should go asynchronous.
+   * lstats names[from..to) synchronously; returns where it stopped: `to`, or earlier when a probe (the next
+   * PROBE lstats, timed one by one, every REPROBE_MS) shows a slow filesystem and the rest should go
+   * asynchronous.
    */
   function statSync(b: RecordBuilder, open: OpenDir, names: string[], from: number, to: number): number {
     const prefix = `${open.base}/`;
     const prefixAscii = !nonAscii.test(prefix);
-    const probeAt = config.mode === 'sync' ? -1 : from + PROBE;
-    const started = performance.now();
+    let probing = config.mode !== 'sync' && performance.now() - lastProbe > REPROBE_MS;
     for (let i = from; i < to; i++) {
-      if (i === probeAt) {
-        const perOpUs = ((performance.now() - started) * 1000) / PROBE;
-        lastProbe = performance.now();
-        if (perOpUs > config.slowOpUs) {
-          mode = 'async';
-          return i;
-        }
-      }
       if (b.stopped) return to;
       const name = names[i] as string;
       const path = prefix + name;
       const arg = prefixAscii && !nonAscii.test(name) ? path : Buffer.from(path, 'latin1');
+      const started = probing ? performance.now() : 0;
       let s: Stats | undefined;
       try {
         s = fs.lstatSync(arg, NO_THROW);
@@ -429,8 +451,19 @@ export function dirWorkerMain(): void {
         b.failed(name, codeOf(err));
         continue;
       }
+      if (probing) {
+        probeTimes[probed++] = performance.now() - started;
+        if (probed === PROBE) {
+          probed = 0;
+          probing = false;
+          lastProbe = performance.now();
+          const medianUs = probeTimes.sort()[PROBE >> 1]! * 1000;
+          if (medianUs > config.slowOpUs) mode = 'async';
+        }
+      }
       if (s === undefined) b.failed(name, 'ENOENT');
       else b.add(name, s, arg);
+      if (mode === 'async') return i + 1;
     }
     return to;
   }
@@ -474,7 +507,8 @@ export function dirWorkerMain(): void {
   /** lstats names[from..to) of an open directory into `b`, adapting the mode. */
   async function statNames(b: RecordBuilder, open: OpenDir, names: string[], from: number, to: number): Promise<void> {
     if (mode === 'async' && config.mode !== 'async' && performance.now() - lastProbe > REPROBE_MS) {
-      mode = 'sync'; // try synchronous calls again: the probe inside statSync switches back if still slow
+      mode = 'sync'; // try synchronous calls again: the probe in statSync switches back if still slow
+      probed = 0;
     }
     let next = from;
     if (mode === 'sync' && config.mode !== 'async') next = statSync(b, open, names, from, to);
@@ -488,7 +522,7 @@ export function dirWorkerMain(): void {
     names: string[] | null,
     first: boolean,
     last: boolean,
-  ): Promise<{ record: DirRecord; subdirs: DirRef[] } | { big: BigDirectory } | { error: DirRecord }> {
+  ): Promise<{ record: RecordBuilder; after: string | null } | { big: BigDirectory } | { error: RecordBuilder }> {
     const open = await openDir(dir, first);
     if (!('fd' in open)) return { error: open };
     try {
@@ -505,8 +539,7 @@ export function dirWorkerMain(): void {
       const builder = new RecordBuilder(dir, first);
       await statNames(builder, open, list, 0, list.length);
       if (!(await stillThere(dir, open))) return { error: errorRecord(dir, 'vanished', 'ECHANGED', first) };
-      const after = last ? null : (list[list.length - 1] ?? null);
-      return { record: builder.finish(after), subdirs: builder.subdirs };
+      return { record: builder, after: last ? null : (list[list.length - 1] ?? null) };
     } finally {
       closeDir(open);
     }
@@ -522,7 +555,7 @@ export function dirWorkerMain(): void {
 
   async function runWalk(task: Extract<Task, { kind: 'walk' }>): Promise<TaskResult> {
     const started = performance.now();
-    const records: DirRecord[] = [];
+    const records = new BatchWriter();
     const stack: Array<{ dirs: DirRef[]; i: number }> = [{ dirs: task.dirs, i: 0 }];
     let entries = 0;
     let big: BigDirectory | null = null;
@@ -532,19 +565,19 @@ export function dirWorkerMain(): void {
         stack.pop();
         continue;
       }
-      if (records.length > 0 && (entries >= task.budgetEntries || performance.now() - started >= task.budgetMs)) break;
+      if (records.count > 0 && (entries >= task.budgetEntries || performance.now() - started >= task.budgetMs)) break;
       const dir = top.dirs[top.i++] as DirRef;
       const result = await visit(dir, null, true, true);
       if ('error' in result) {
-        records.push(result.error);
+        result.error.writeTo(records, null);
         entries++;
       } else if ('big' in result) {
         big = result.big;
         break;
       } else {
-        records.push(result.record);
+        result.record.writeTo(records, result.after);
         entries += result.record.entries + 1;
-        if (result.subdirs.length > 0) stack.push({ dirs: result.subdirs, i: 0 });
+        if (result.record.subdirs.length > 0) stack.push({ dirs: result.record.subdirs, i: 0 });
       }
     }
     const rest: DirRef[][] = [];
@@ -552,16 +585,17 @@ export function dirWorkerMain(): void {
       const frame = stack[k] as { dirs: DirRef[]; i: number };
       if (frame.i < frame.dirs.length) rest.push(frame.dirs.slice(frame.i));
     }
-    return { kind: 'walk', id: task.id, records, big, rest, mode };
+    return { kind: 'walk', id: task.id, records: records.done(), big, rest, mode };
   }
 
   async function runChunk(task: Extract<Task, { kind: 'chunk' }>): Promise<TaskResult> {
     const names = task.names.split('/');
     const result = await visit(task.dir, names, task.first, task.last);
-    if ('record' in result) return { kind: 'chunk', id: task.id, record: result.record, subdirs: result.subdirs, mode };
-    const record = 'error' in result ? result.error : errorRecord(task.dir, 'otherErrors', 'EINTERNAL', task.first);
-    record.after = task.last ? null : (names[names.length - 1] ?? null);
-    return { kind: 'chunk', id: task.id, record, subdirs: [], mode };
+    const records = new BatchWriter();
+    const after = task.last ? null : (names[names.length - 1] ?? null);
+    const record = 'record' in result ? result.record : 'error' in result ? result.error : null;
+    (record ?? errorRecord(task.dir, 'otherErrors', 'EINTERNAL', task.first)).writeTo(records, after);
+    return { kind: 'chunk', id: task.id, records: records.done(), subdirs: record?.subdirs ?? [], mode };
   }
 
   /**
@@ -571,7 +605,7 @@ export function dirWorkerMain(): void {
   async function runFrontier(task: Extract<Task, { kind: 'frontier' }>): Promise<TaskResult> {
     const c = calls();
     const components = task.rel === '' ? [] : task.rel.split('/');
-    const records: DirRecord[] = [];
+    const records = new BatchWriter();
     const ancestors: DirRef[][] = [];
     let remainder: BigDirectory | null = null;
     let subdirs: DirRef[] = [];
@@ -580,7 +614,7 @@ export function dirWorkerMain(): void {
       const isCursorDir = depth === components.length;
       const open = await openDir(dir, false);
       if (!('fd' in open)) {
-        records.push(open);
+        open.writeTo(records, null);
         break;
       }
       let next: DirRef | null = null;
@@ -612,7 +646,7 @@ export function dirWorkerMain(): void {
           ancestors.unshift(found);
         }
       } catch (err) {
-        records.push(errorRecord(dir, 'vanished', codeOf(err), false));
+        errorRecord(dir, 'vanished', codeOf(err), false).writeTo(records, null);
         break;
       } finally {
         closeDir(open);
@@ -620,14 +654,13 @@ export function dirWorkerMain(): void {
       if (isCursorDir) break;
       if (next === null) {
         // The cursor's path is gone: what came after it at this level still needs walking.
-        records.push(
-          errorRecord({ ...dir, rel: childRel(dir.rel, components[depth] as string) }, 'vanished', 'ENOENT', false),
-        );
+        const gone = { ...dir, rel: childRel(dir.rel, components[depth] as string) };
+        errorRecord(gone, 'vanished', 'ENOENT', false).writeTo(records, null);
         break;
       }
       dir = next;
     }
-    return { kind: 'frontier', id: task.id, records, remainder, subdirs, ancestors, mode };
+    return { kind: 'frontier', id: task.id, records: records.done(), remainder, subdirs, ancestors, mode };
   }
 
   /** d_type DT_UNKNOWN (some filesystems do not fill it in): only an lstat tells. */
@@ -675,7 +708,9 @@ export function dirWorkerMain(): void {
     run(message)
       .then(
         (result) => {
-          if (!stopping) port.postMessage(result);
+          if (stopping) return;
+          const numbers = 'records' in result ? result.records.numbers : null;
+          port.postMessage(result, numbers ? [numbers.buffer as ArrayBuffer] : []);
         },
         (err: unknown) => {
           if (stopping) return;

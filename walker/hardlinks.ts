@@ -55,15 +55,23 @@ export class HardLinkSet {
    * A compact text form for checkpoints: entries sorted by (dev, inode), each as varints of the inode delta
    * (absolute after a dev change) shifted left by one with the low bit saying "dev changes", then the dev delta
    * if it does, then the remaining links; in base64. About 2 bytes per inode in a dense inode range. At most
-   * `maxBytes` of varints are written; entries beyond (the largest inode numbers) are dropped and counted.
+   * `maxBytes` of varints are written; entries that do not fit are dropped and counted.
    */
   encode(maxBytes: number): { data: string; stored: number; dropped: number } {
-    const sorted = [...this.entries()].sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || 0);
+    // Each entry takes at least 2 bytes, so no more than maxBytes / 2 can fit: sorting only those keeps a
+    // checkpoint of a huge set quick (the event loop must stay free). Which ones are left out is arbitrary.
+    const candidates: Array<[number, number, number, number]> = [];
+    const limit = Math.floor(maxBytes / 2);
+    for (const entry of this.entries()) {
+      if (candidates.length >= limit) break;
+      candidates.push(entry);
+    }
+    candidates.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || 0);
     const bytes: number[] = [];
     let stored = 0;
     let prevDev = 0;
     let prevIno = 0n;
-    for (const [dev, hi, lo, left] of sorted) {
+    for (const [dev, hi, lo, left] of candidates) {
       const ino = (BigInt(hi) << 32n) | BigInt(lo);
       const mark = bytes.length;
       const devChanged = stored === 0 || dev !== prevDev;
@@ -78,7 +86,7 @@ export class HardLinkSet {
       prevIno = ino;
       stored++;
     }
-    return { data: Buffer.from(bytes).toString('base64'), stored, dropped: sorted.length - stored };
+    return { data: Buffer.from(bytes).toString('base64'), stored, dropped: this.count - stored };
   }
 
   /** The inverse of {@link encode}; throws on malformed data. */

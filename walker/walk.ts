@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import type { ScanReport } from '../messages/v1/scan-report.js';
 import { checkSettings, type WalkCheckpoint } from './checkpoint.js';
 import { walkerWorkerSource } from './dir-worker.js';
-import type { DirRef, Task, TaskResult, WorkerConfig } from './protocol.js';
+import { BatchReader, type DirRef, type Task, type TaskResult, type WorkerConfig } from './protocol.js';
 import { Tally } from './tally.js';
 import { WorkList, taskFor, type Item, type Node } from './work-list.js';
 
@@ -75,6 +75,8 @@ const tuning = {
   /** Accounted records waiting behind a slow task before prefetching pauses. */
   maxBuffered: 20_000,
   progressMs: 250,
+  /** Measured on the flat 200k directory: peak RSS 148 MB with V8's default, 117 MB with 4 MB, same speed. */
+  youngGenerationMb: 4,
 };
 
 /**
@@ -179,7 +181,7 @@ export async function walk(options: WalkOptions): Promise<WalkOutcome> {
       for (let node = list.head; node !== null && free > 0; node = node.next) {
         const item = node.item;
         if (item.kind === 'done') {
-          buffered += item.records.length - item.next;
+          buffered += item.records.remaining;
           if (buffered > tuning.maxBuffered) return;
           continue;
         }
@@ -239,14 +241,14 @@ export async function walk(options: WalkOptions): Promise<WalkOutcome> {
       slot.mode = result.mode;
       const { node } = entry;
       if (result.kind === 'walk') {
-        list.insertBefore(node, [{ kind: 'done', records: result.records, next: 0 }]);
+        list.insertBefore(node, [{ kind: 'done', records: new BatchReader(result.records) }]);
         if (result.big) insertChunks(list, node, result.big.dir, result.big.chunks, true, []);
         list.replace(
           node,
           result.rest.map((dirs): Item => ({ kind: 'dirs', dirs, next: 0 })),
         );
       } else if (result.kind === 'chunk') {
-        list.set(node, { kind: 'done', records: [result.record], next: 0 });
+        list.set(node, { kind: 'done', records: new BatchReader(result.records) });
         const item = entry.item;
         if (item.kind === 'chunk') {
           if (result.subdirs.length > 0) list.set(item.slot, { kind: 'dirs', dirs: result.subdirs, next: 0 });
@@ -255,7 +257,7 @@ export async function walk(options: WalkOptions): Promise<WalkOutcome> {
       } else {
         // Order: the rest of the cursor's directory, its subdirectories up to the cursor, those after it (from
         // the chunks), then each ancestor's later subdirectories.
-        list.insertBefore(node, [{ kind: 'done', records: result.records, next: 0 }]);
+        list.insertBefore(node, [{ kind: 'done', records: new BatchReader(result.records) }]);
         if (result.remainder) {
           insertChunks(list, node, result.remainder.dir, result.remainder.chunks, false, result.subdirs);
         } else if (result.subdirs.length > 0) {
@@ -290,7 +292,13 @@ export async function walk(options: WalkOptions): Promise<WalkOutcome> {
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
     for (let i = 0; i < workerCount; i++) {
-      const worker = new Worker(source, { eval: true, stdout: false, stderr: false });
+      const worker = new Worker(source, {
+        eval: true,
+        stdout: false,
+        stderr: false,
+        // Stats objects die young: a small young generation keeps each thread's memory down at no cost in speed.
+        resourceLimits: { maxYoungGenerationSizeMb: tuning.youngGenerationMb },
+      });
       const slot: Slot = { worker, running: 0, mode: options.mode ?? 'sync' };
       slots.push(slot);
       worker.on('message', (result: TaskResult) => onResult(slot, result));

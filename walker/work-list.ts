@@ -1,4 +1,4 @@
-import type { DirRecord, DirRef, Task } from './protocol.js';
+import type { BatchReader, DirRecord, DirRef, Task } from './protocol.js';
 
 /**
  * The walk's to-do list in walk order (preorder, children sorted bytewise). Workers fill it out of order — each
@@ -17,7 +17,7 @@ export type Item =
   | { kind: 'slot' }
   | { kind: 'frontier'; rel: string; after: string | null }
   | { kind: 'running'; taskId: number }
-  | { kind: 'done'; records: DirRecord[]; next: number };
+  | { kind: 'done'; records: BatchReader };
 
 export interface Node {
   item: Item;
@@ -86,9 +86,10 @@ export class WorkList {
       if (node === null) return null;
       const item = node.item;
       if (item.kind === 'done') {
-        if (item.next < item.records.length) {
+        const record = item.records.read();
+        if (record !== null) {
           this.bufferedRecords--;
-          return item.records[item.next++] as DirRecord;
+          return record;
         }
         this.remove(node);
         continue;
@@ -102,7 +103,7 @@ export class WorkList {
   }
 
   private count(item: Item, sign: number): void {
-    if (item.kind === 'done') this.bufferedRecords += sign * (item.records.length - item.next);
+    if (item.kind === 'done') this.bufferedRecords += sign * item.records.remaining;
   }
 }
 

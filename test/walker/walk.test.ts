@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -188,5 +189,60 @@ describe('walk refuses what it must not scan', () => {
       temporalByteDays: '0',
     });
     assert.deepEqual(actual.topDirectories, { byBytes: [], byTemporal: [] });
+  });
+});
+
+describe('sums beyond 2^53 stay exact', () => {
+  let dir: string;
+  let mount: string | null = null;
+  before(() => {
+    dir = makeTempDir('huge');
+    // Sparse files of almost 16 TiB (ext4's limit) over a long time: byte·days far beyond 2^53 in one directory.
+    fs.mkdirSync(join(dir, 'work', 'big'), { recursive: true });
+    for (let i = 0; i < 600; i++) {
+      const fd = fs.openSync(join(dir, 'work', 'big', `f${i}`), 'w');
+      fs.ftruncateSync(fd, 2 ** 44 - 4096 * (i + 1));
+      fs.closeSync(fd);
+    }
+    // On tmpfs a single file can be larger than 2^53 bytes (as root; skipped otherwise).
+    const target = join(dir, 'tmpfs');
+    fs.mkdirSync(target);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'xfc-huge', target]).status === 0) {
+      mount = target;
+      for (const [name, size] of [
+        ['two-to-the-53-plus-one', 2n ** 53n + 1n],
+        ['two-to-the-62-plus-three', 2n ** 62n + 3n],
+      ] as const) {
+        spawnSync('truncate', ['-s', size.toString(), join(target, name)]);
+      }
+    }
+  });
+  after(() => {
+    if (mount) spawnSync('umount', ['-l', mount]);
+    removeTree(dir);
+  });
+
+  it('on ext4: 600 sparse files of ~16 TiB, 3,000 days old', async () => {
+    const now = new Date(Date.now() + 3000.5 * DAY_MS);
+    const root = join(dir, 'work');
+    const actual = await report({ root, now, ageBasis: 'ctime' });
+    const ref = referenceScan(root, { now, ageBasis: 'ctime' });
+    assert.ok(BigInt(ref.totals.temporalByteDays) > 2n ** 63n, 'far beyond 2^53 (and 2^63)');
+    assert.deepEqual(actual.totals, ref.totals);
+    assert.deepEqual(
+      actual.ageHistogram.map((h) => ({ files: h.files, bytes: h.bytes })),
+      ref.histogram,
+    );
+  });
+
+  it('on tmpfs: single files larger than 2^53 bytes', async (t) => {
+    if (!mount) {
+      t.skip('cannot mount a tmpfs here (needs root)');
+      return;
+    }
+    const now = new Date(Date.now() + 0.5 * DAY_MS);
+    const actual = await report({ root: mount, now, ageBasis: 'mtime' });
+    assert.equal(actual.totals.bytes, (2n ** 53n + 1n + 2n ** 62n + 3n).toString());
+    assert.deepEqual(actual.totals, referenceScan(mount, { now, ageBasis: 'mtime' }).totals);
   });
 });
