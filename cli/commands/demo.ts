@@ -54,7 +54,7 @@ function printOutcome(outcome: DemoOutcome): void {
   }
   if (outcome.emails.length > 0 && !outcome.emails.some((email) => email.new)) {
     console.log(
-      '\nNo new email this run: the levels did not change. xfc writes when a level rises, a reminder every 7 days ' +
+      '\nNo new email this run. xfc writes when a level rises, a reminder every 7 days ' +
         'while over, and one all-clear when back under; never more than one a day.',
     );
   }
