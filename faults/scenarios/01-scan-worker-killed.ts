@@ -1,0 +1,160 @@
+import type { WalkChunkResult } from '../../activities/scan.js';
+import { requestScanViaQueue } from '../../amqp/requests.js';
+import { scanWorkflowId } from '../../temporal/names.js';
+import type { ScanUserResult } from '../../workflows/types.js';
+import { cleanWalk, registerUsers, workDirOf, writeBigTree } from '../fixtures.js';
+import { activityResults, historyOf, pendingActivities, scanRows, until } from '../observe.js';
+import { sleep } from '../processes.js';
+import { Checks, count, seconds, type Scenario } from '../scenario.js';
+import { startFaultStack } from '../stack.js';
+
+export interface ScanWorkerKilledMeasured {
+  totalFiles: number;
+  /** Files counted at the last heartbeat the scenario saw before the kill. */
+  lastSeenHeartbeatFiles: number;
+  /** Files in the checkpoint Temporal handed to the retry (its last recorded heartbeat). */
+  resumedAtFiles: number;
+  /** Walk rate (files/s) between heartbeats before the kill, throttled worker. */
+  filesPerSecond: number;
+  /** Time from the last recorded heartbeat to the kill. */
+  msSinceHeartbeatAtKill: number;
+  /** Files walked after the last recorded heartbeat, lost with the process and walked again: rate × that time. */
+  redoneFiles: number;
+  /** One heartbeat interval's worth of walking: rate × interval. */
+  intervalFiles: number;
+  heartbeatIntervalMs: number;
+  resumedAttempt: number;
+  /** From the kill to the scan's completion (heartbeat timeout + retry delay + rest of the walk). */
+  recoveryMs: number;
+  totalsMatchCleanWalk: boolean;
+  scanRows: number;
+}
+
+const heartbeatIntervalMs = 1_000;
+
+/**
+ * 1. The scan worker is SIGKILLed mid-walk. Temporal notices after the heartbeat timeout and retries the walk on
+ * the replacement worker, which resumes from the last heartbeat's checkpoint: the work redone is what the killed
+ * worker walked after its last heartbeat, at most one heartbeat interval's worth.
+ */
+export const scanWorkerKilled: Scenario<ScanWorkerKilledMeasured> = {
+  id: 1,
+  name: 'scan worker SIGKILLed mid-walk',
+  async run({ quick, note = () => undefined }) {
+    const stack = await startFaultStack({
+      env: {
+        XFC_SCAN_HEARTBEAT_INTERVAL: `${heartbeatIntervalMs}ms`,
+        XFC_SCAN_HEARTBEAT_TIMEOUT: '4s',
+        XFC_SCAN_THREADS: '2',
+      },
+    });
+    const checks = new Checks();
+    try {
+      const username = 'walker';
+      const workDir = workDirOf(stack.root, 'vol1', username);
+      const totalFiles = writeBigTree(workDir, { dirs: quick ? 100 : 200, filesPerDir: 1000 });
+      await registerUsers(stack.pool, stack.root);
+      await stack.start('control');
+      await stack.start('bridge');
+      const first = await stack.start('scan');
+      // A loaded host: the walk takes long enough to be killed in the middle.
+      const release = first.throttle(2);
+      note(`walking ${count(totalFiles)} files with a throttled scan worker`);
+
+      await requestScanViaQueue(stack.config, username);
+      const handle = stack.client.workflow.getHandle(scanWorkflowId(username));
+      const seen: Array<{ files: number; at: number }> = [];
+      await until(
+        'the walk to pass 40 % of the files',
+        async () => {
+          const walk = (await pendingActivities(handle).catch(() => [])).find((a) => a.type === 'walkChunk');
+          if (!walk?.heartbeat || !walk.lastHeartbeatAt) return false;
+          const at = walk.lastHeartbeatAt.getTime();
+          if (seen.at(-1)?.at !== at) seen.push({ files: walk.heartbeat.progress.files, at });
+          return walk.heartbeat.progress.files >= totalFiles * 0.4;
+        },
+        120_000,
+        50,
+      );
+      // Kill at a random moment of the heartbeat cycle, as a crash would come.
+      await sleep(Math.random() * heartbeatIntervalMs);
+      const killedAt = Date.now();
+      first.kill('SIGKILL');
+      release();
+      const exit = await first.exited;
+      checks.equal('the scan worker died of SIGKILL', exit, 'SIGKILL');
+
+      // What Temporal kept: the last heartbeat it recorded, which the retry is given.
+      const kept = (await pendingActivities(handle)).find((a) => a.type === 'walkChunk');
+      const resumedAtFiles = kept?.heartbeat?.progress.files ?? 0;
+      const lastHeartbeatAt = kept?.lastHeartbeatAt?.getTime() ?? killedAt;
+      const lastSeen = seen.at(-1) ?? { files: 0, at: killedAt };
+      const span = seen.length >= 2 ? (seen.at(-1)!.at - seen[0]!.at) / 1000 : 0;
+      const filesPerSecond = span > 0 ? (seen.at(-1)!.files - seen[0]!.files) / span : 0;
+      const msSinceHeartbeatAtKill = Math.max(0, killedAt - lastHeartbeatAt);
+      const redoneFiles = Math.round((filesPerSecond * msSinceHeartbeatAtKill) / 1000);
+      const intervalFiles = Math.round((filesPerSecond * heartbeatIntervalMs) / 1000);
+
+      note('starting a replacement scan worker');
+      await stack.start('scan');
+      const result = (await handle.result()) as ScanUserResult;
+      const recoveryMs = Date.now() - killedAt;
+      checks.equal('the scan completed', result.type, 'scan.completed');
+      if (result.type !== 'scan.completed') throw new Error(`scan ended as ${result.type}`);
+
+      const chunks = activityResults<WalkChunkResult>(await historyOf(stack.client, handle.workflowId), 'walkChunk');
+      const resumed = chunks.find((chunk) => chunk.result.resumedFromHeartbeat);
+      checks.expect(
+        'a retry resumed from the heartbeat checkpoint',
+        resumed !== undefined && resumed.attempt >= 2,
+        resumed ? `attempt ${resumed.attempt}` : 'no chunk resumed from a heartbeat',
+      );
+      checks.expect(
+        'the checkpoint resumed from is no older than the last heartbeat seen before the kill',
+        resumedAtFiles >= lastSeen.files && resumedAtFiles > 0 && resumedAtFiles < totalFiles,
+        `resumed at ${count(resumedAtFiles)}, last seen ${count(lastSeen.files)}`,
+      );
+      checks.expect(
+        'work redone ≤ one heartbeat interval',
+        filesPerSecond > 0 && redoneFiles <= intervalFiles,
+        `${count(redoneFiles)} files (${msSinceHeartbeatAtKill} ms since the last heartbeat) vs ${count(intervalFiles)}`,
+      );
+      const reference = await cleanWalk(workDir, result.message.now);
+      const totalsMatchCleanWalk =
+        JSON.stringify(result.message.totals) === JSON.stringify(reference.totals) &&
+        JSON.stringify(result.message.ageHistogram) === JSON.stringify(reference.ageHistogram);
+      checks.expect('totals equal an uninterrupted walk', totalsMatchCleanWalk, `files ${result.message.totals.files}`);
+      const rows = await until('the scan to be recorded', async () => {
+        const found = await scanRows(stack.pool, username);
+        return found.length > 0 ? found : undefined;
+      });
+      checks.equal('one scan recorded', rows.length, 1);
+      checks.equal('recorded as complete', rows[0]?.status, 'complete');
+
+      return {
+        summary:
+          `resumed at ${count(resumedAtFiles)} of ${count(totalFiles)} files; redone ${count(redoneFiles)} files ` +
+          `(${msSinceHeartbeatAtKill} ms after the last heartbeat) ≤ 1 heartbeat interval (${count(intervalFiles)} files ` +
+          `at ${count(Math.round(filesPerSecond))} files/s); retry attempt ${resumed?.attempt ?? '?'}; ` +
+          `scan done ${seconds(recoveryMs)} after the kill; totals ${totalsMatchCleanWalk ? '=' : '≠'} clean walk`,
+        checks: checks.list,
+        measured: {
+          totalFiles,
+          lastSeenHeartbeatFiles: lastSeen.files,
+          resumedAtFiles,
+          filesPerSecond,
+          msSinceHeartbeatAtKill,
+          redoneFiles,
+          intervalFiles,
+          heartbeatIntervalMs,
+          resumedAttempt: resumed?.attempt ?? 0,
+          recoveryMs,
+          totalsMatchCleanWalk,
+          scanRows: rows.length,
+        },
+      };
+    } finally {
+      await stack.stop();
+    }
+  },
+};
