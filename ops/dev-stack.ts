@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection, type Client } from '@temporalio/client';
 import { startBridge, type Bridge } from '../amqp/bridge.js';
@@ -94,7 +94,9 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
   try {
     // 1. The root to scan.
     const root = devRoot(options.config, env);
-    mkdirSync(root.path, { recursive: true });
+    // The demo tree's place is ours to create; a root someone named (e.g. an unmounted /work/xfc) is not.
+    if (root.note) mkdirSync(root.path, { recursive: true });
+    else if (!existsSync(root.path)) log(`XFC_ROOT ${root.path} does not exist: scans will be refused until it does.`);
 
     // 2. PostgreSQL: create the database if needed, migrate.
     const { databaseUrl } = options.config;

@@ -1,4 +1,5 @@
 import { readdir, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { ChannelModel } from 'amqplib';
@@ -267,7 +268,7 @@ async function checkManagementApi(config: XfcConfig, add: Add): Promise<void> {
   }
 }
 
-async function checkTemporal(config: XfcConfig, add: Add): Promise<void> {
+async function checkTemporal(config: XfcConfig, add: Add, scanPollers: string[]): Promise<void> {
   const { address } = config.temporal;
   if (!(await portOpen(address, 5_000))) {
     add('frontend', 'fail', `nothing listens at ${address}`, 'start it (`npm run dev` does), or set TEMPORAL_ADDRESS');
@@ -289,13 +290,18 @@ async function checkTemporal(config: XfcConfig, add: Add): Promise<void> {
     return;
   }
   try {
-    await describeTemporal(config, connection, add);
+    await describeTemporal(config, connection, add, scanPollers);
   } finally {
     await connection.close();
   }
 }
 
-async function describeTemporal(config: XfcConfig, connection: Connection, add: Add): Promise<void> {
+async function describeTemporal(
+  config: XfcConfig,
+  connection: Connection,
+  add: Add,
+  scanPollers: string[],
+): Promise<void> {
   const { namespace, controlTaskQueue, scanTaskQueue } = config.temporal;
   try {
     await connection.workflowService.describeNamespace({ namespace });
@@ -350,6 +356,7 @@ async function describeTemporal(config: XfcConfig, connection: Connection, add: 
     pollersOf(connection, namespace, scanTaskQueue, 'activity'),
   ]);
   const [controlWorkflows, controlActivities, scans] = pollers;
+  scanPollers.push(...scans.map((poller) => poller.identity));
   const identities = (list: Array<{ identity: string }>): string =>
     [...new Set(list.map((p) => p.identity))].join(', ');
   if (controlWorkflows.length === 0 || controlActivities.length === 0) {
@@ -418,10 +425,15 @@ async function checkSmtp(config: XfcConfig, dev: DevState | undefined, add: Add)
   }
 }
 
+/**
+ * The tree under XFC_ROOT, on this host. Only scan workers read it: its absence fails the check where a scan worker
+ * of this host polls (or no Temporal told us), and is a warning on a host that runs none (a control worker's).
+ */
 async function checkRoot(
   config: XfcConfig,
   env: Record<string, string | undefined>,
   dev: DevState | undefined,
+  scanWorkerHere: boolean,
   add: Add,
 ): Promise<void> {
   const explicit = !!env.XFC_ROOT?.trim();
@@ -453,10 +465,11 @@ async function checkRoot(
       add('tree', 'ok', `${root}${why}: ${found.join(', ')} with ${users} user director${users === 1 ? 'y' : 'ies'}`);
     }
   } catch (err) {
+    const absent = (err as NodeJS.ErrnoException).code === 'ENOENT';
     add(
       'tree',
-      'fail',
-      `${root}${why}: ${errorMessage(err)}`,
+      absent && !scanWorkerHere ? 'warn' : 'fail',
+      `${root}${why}: ${errorMessage(err)}${absent && !scanWorkerHere ? ' (no scan worker of this host polls, so none needs it here)' : ''}`,
       explicit
         ? 'fix XFC_ROOT or mount the volumes'
         : 'set XFC_ROOT (xfc dev falls back to ./var/demo/xfc when /work/xfc is absent)',
@@ -473,20 +486,23 @@ export async function runDoctor(
   const areas: Array<[Check['area'], (add: Add) => Promise<void>]> = [
     ['PostgreSQL', (add) => checkPostgres(config, add)],
     ['RabbitMQ', (add) => checkRabbitMq(config, add)],
-    ['Temporal', (add) => checkTemporal(config, add)],
+    ['Temporal', (add) => checkTemporal(config, add, scanPollers)],
     ['SMTP', (add) => checkSmtp(config, dev, add)],
-    ['XFC_ROOT', (add) => checkRoot(config, env, dev, add)],
   ];
-  const results = await Promise.all(
-    areas.map(async ([area, run]) => {
-      const checks: Check[] = [];
-      try {
-        await run(collector(area, checks));
-      } catch (err) {
-        checks.push({ area, name: 'unexpected error', status: 'fail', detail: errorMessage(err) });
-      }
-      return checks;
-    }),
-  );
+  const scanPollers: string[] = [];
+  const guarded = async ([area, run]: [Check['area'], (add: Add) => Promise<void>]): Promise<Check[]> => {
+    const checks: Check[] = [];
+    try {
+      await run(collector(area, checks));
+    } catch (err) {
+      checks.push({ area, name: 'unexpected error', status: 'fail', detail: errorMessage(err) });
+    }
+    return checks;
+  };
+  const results = await Promise.all(areas.map(guarded));
+  // After Temporal: whether a scan worker runs on this host decides how much a missing root matters.
+  const here = hostname();
+  const scanWorkerHere = scanPollers.length === 0 || scanPollers.some((identity) => identity.endsWith(`@${here}`));
+  results.push(await guarded(['XFC_ROOT', (add) => checkRoot(config, env, dev, scanWorkerHere, add)]));
   return results.flat();
 }
