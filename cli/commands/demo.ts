@@ -111,7 +111,10 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     }
     printOutcome(outcome);
     const { stack } = outcome;
-    if (!stack) return;
+    if (!stack) {
+      if (args.keep) console.log('(--keep: nothing to keep; the running xfc dev goes on.)');
+      return;
+    }
     if (!args.keep) {
       await stack.stop();
       console.log('Stack stopped (`npm run demo -- --keep` keeps it running, to explore the Web UI).');
