@@ -72,8 +72,10 @@ const tuning = {
   bigDirectory: 8192,
   chunkSize: 4096,
   slowOpUs: 40,
-  /** Accounted records waiting behind a slow task before prefetching pauses. */
+  /** Records waiting behind a slow task before prefetching pauses. */
   maxBuffered: 20_000,
+  /** Records accounted per turn of the event loop (a few ms). */
+  accountSlice: 2_000,
   progressMs: 250,
   /** Measured on the flat 200k directory: peak RSS 148 MB with V8's default, 117 MB with 4 MB, same speed. */
   youngGenerationMb: 4,
@@ -217,15 +219,28 @@ export async function walk(options: WalkOptions): Promise<WalkOutcome> {
     };
 
     const complete = (): boolean => list.empty && running.size === 0;
+    // Accounts what is ready at the front, a slice at a time so that a backlog never holds the event loop.
+    let accountingScheduled = false;
     const account = (): void => {
-      for (;;) {
+      for (let slice = 0; slice < tuning.accountSlice; slice++) {
         const record = list.takeRecord();
-        if (record === null) break;
+        if (record === null) {
+          if (complete()) finish({ done: true, report: tally.report(), progress: progress() });
+          return;
+        }
         tally.add(record);
         accounted++;
         if ((options.signal?.aborted || budgetOver()) && !complete()) return stopHere();
       }
-      if (complete()) finish({ done: true, report: tally.report(), progress: progress() });
+      if (!accountingScheduled) {
+        accountingScheduled = true;
+        setImmediate(() => {
+          accountingScheduled = false;
+          if (finished) return;
+          account();
+          if (!finished) dispatch();
+        });
+      }
     };
 
     const onResult = (slot: Slot, result: TaskResult): void => {
