@@ -192,23 +192,30 @@ function ensureTree(tree: Tree): void {
 
 interface Run {
   seconds: number;
+  /** User + system CPU time: less sensitive than wall time to other load on the machine. */
+  cpu: number;
   rssMb: number;
   stdout: string;
 }
 
 /** Runs a command under /usr/bin/time: wall time and peak resident memory. */
 function timed(command: string[], env: NodeJS.ProcessEnv = process.env): Run {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', ...command], {
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...command], {
     env,
     encoding: 'utf8',
     maxBuffer: 1 << 26,
   });
   const lines = result.stderr.trim().split('\n');
-  const [seconds = 'NaN', kb = 'NaN'] = (lines[lines.length - 1] ?? '').split(' ');
+  const [seconds = 'NaN', kb = 'NaN', user = 'NaN', system = 'NaN'] = (lines[lines.length - 1] ?? '').split(' ');
   if (result.status !== 0 && result.status !== 3) {
     throw new Error(`${command.join(' ')} failed (${result.status}): ${result.stderr}`);
   }
-  return { seconds: Number(seconds), rssMb: Number(kb) / 1024, stdout: result.stdout };
+  return {
+    seconds: Number(seconds),
+    cpu: Number(user) + Number(system),
+    rssMb: Number(kb) / 1024,
+    stdout: result.stdout,
+  };
 }
 
 const median = (values: number[]): number => {
@@ -227,8 +234,9 @@ interface Row {
   tree: string;
   files: number;
   du: number;
-  /** Per variant: median seconds and peak RSS (MB). */
-  xfc: Array<{ seconds: number; rssMb: number }>;
+  duCpu: number;
+  /** Per variant: median seconds, median CPU seconds and peak RSS (MB). */
+  xfc: Array<{ seconds: number; cpu: number; rssMb: number }>;
 }
 
 /** One warm-up run of each, then `runs` rounds of du and every variant in turn; medians. */
@@ -249,8 +257,10 @@ function compare(name: string, root: string, runs: number, variants: Variant[]):
     tree: name,
     files,
     du: median(du.map((r) => r.seconds)),
+    duCpu: median(du.map((r) => r.cpu)),
     xfc: xfc.map((list, k) => ({
       seconds: median(list.map((r) => r.seconds)),
+      cpu: median(list.map((r) => r.cpu)),
       rssMb: Math.max(...list.map((r) => r.rssMb), (warm[k] as Run).rssMb),
     })),
   };
@@ -262,18 +272,22 @@ function printRows(title: string, rows: Row[], variants: Variant[], speedUp: boo
     `${v.name} (s)`,
     speedUp ? 'speed-up over du' : 'ratio to du',
     'files/s',
+    'CPU (s)',
     'peak RSS (MB)',
   ]);
-  console.log(`| tree | files | du -s --apparent-size (s) | ${heads.join(' | ')} |`);
-  console.log(`|---|--:|--:|${heads.map(() => '--:').join('|')}|`);
+  console.log(`| tree | files | du -s --apparent-size (s) | du CPU (s) | ${heads.join(' | ')} |`);
+  console.log(`|---|--:|--:|--:|${heads.map(() => '--:').join('|')}|`);
   for (const row of rows) {
     const cells = row.xfc.flatMap((x) => [
       x.seconds.toFixed(2),
       speedUp ? `${(row.du / x.seconds).toFixed(1)}×` : (x.seconds / row.du).toFixed(2),
       Math.round(row.files / x.seconds).toLocaleString('en'),
+      x.cpu.toFixed(2),
       x.rssMb.toFixed(0),
     ]);
-    console.log(`| ${row.tree} | ${row.files.toLocaleString('en')} | ${row.du.toFixed(2)} | ${cells.join(' | ')} |`);
+    console.log(
+      `| ${row.tree} | ${row.files.toLocaleString('en')} | ${row.du.toFixed(2)} | ${row.duCpu.toFixed(2)} | ${cells.join(' | ')} |`,
+    );
   }
 }
 

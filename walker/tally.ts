@@ -15,7 +15,7 @@ const TOP = 20;
 /** Longest sample path the report schema accepts. */
 const MAX_SAMPLE_PATH = 4200;
 /** Hard-link inodes kept in a checkpoint, in bytes of varints (base64 adds a third). */
-const HARD_LINK_BYTES = 120_000;
+const HARD_LINK_BYTES = 75_000;
 
 interface TopEntry {
   /** First-level name as a byte string; '' = files directly in the root. */
