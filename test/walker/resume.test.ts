@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { ScanReport } from '../../messages/v1/scan-report.js';
 import { CheckpointError, parseCheckpoint, walk, type WalkCheckpoint } from '../../walker/index.js';
@@ -69,6 +70,43 @@ describe('a walk stopped anywhere resumes to exactly the totals of an uninterrup
     assert.equal(resumed.report.status, 'partial');
     assert.equal(resumed.report.errors.otherErrors, clean.errors.otherErrors + 1);
     assert.ok(resumed.report.errors.samples.some((s) => s.code === 'EHARDLINKSFORGOTTEN'));
+  });
+});
+
+describe('a tree that changed between a checkpoint and its resumption', () => {
+  const now = new Date(Date.now() + 2.5 * DAY_MS);
+  let tree: MixedTree;
+  before(() => {
+    tree = makeMixedTree(now);
+  });
+  after(() => tree.cleanup());
+
+  it('resumes without crashing: the vanished cursor is counted, the rest is walked', async () => {
+    // Walk one record at a time until the cursor is inside proj05, then remove proj05 and resume.
+    let checkpoint: WalkCheckpoint | undefined;
+    for (;;) {
+      const outcome = await walk({ root: tree.root, now, ageBasis: 'ctime', budgetMs: 0, checkpoint });
+      assert.ok(!outcome.done, 'the cursor never reached proj05/sub');
+      checkpoint = outcome.checkpoint;
+      const cursor = Buffer.from(checkpoint.cursor?.path ?? '', 'base64').toString();
+      if (cursor === 'proj05/sub') break;
+    }
+    fs.rmSync(`${tree.root}/proj05`, { recursive: true });
+    fs.symlinkSync('/etc', `${tree.root}/proj05`); // and something else in its place
+    const resumed = await walk({ root: tree.root, now, ageBasis: 'ctime', checkpoint });
+    assert.ok(resumed.done);
+    assert.equal(resumed.report.status, 'partial');
+    assert.ok(resumed.report.errors.vanished >= 1);
+    assert.ok(resumed.report.errors.samples.some((s) => s.kind === 'vanished' && s.path.startsWith('proj05')));
+    // Everything after proj05 was still walked: the same files as a fresh walk of the changed tree, plus what
+    // had been counted in proj05 before it went.
+    const fresh = await walk({ root: tree.root, now, ageBasis: 'ctime' });
+    assert.ok(fresh.done);
+    assert.ok(resumed.report.totals.files >= fresh.report.totals.files);
+    assert.ok(
+      resumed.report.topDirectories.byBytes.some((d) => d.path === 'proj24'),
+      'later directories walked',
+    );
   });
 });
 
