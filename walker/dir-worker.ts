@@ -43,8 +43,9 @@ export function dirWorkerMain(): void {
   const MAX_SAMPLES = 20;
   /** lstats timed before deciding whether this filesystem is slow. */
   const PROBE = 16;
-  /** How often a worker in asynchronous mode tries synchronous calls again. */
-  const REPROBE_MS = 1000;
+  /** How often the probe runs again: often while calls are fast (cheap), rarely while they are slow (it blocks). */
+  const REPROBE_FAST_MS = 1000;
+  const REPROBE_SLOW_MS = 10_000;
   const NO_THROW = { throwIfNoEntry: false } as const;
   /** A byte string with a byte ≥ 0x80 is not the same text in UTF-8: such paths go to the kernel as bytes. */
   const nonAscii = /[\x80-\xff]/;
@@ -54,7 +55,9 @@ export function dirWorkerMain(): void {
   let useMtime = false;
   let excluded = new Set<string>();
   let mode: 'sync' | 'async' = 'sync';
-  let lastProbe = 0;
+  let lastProbe = -Infinity;
+  let running = 0;
+  let stopping = false;
 
   type ErrorKindName = 'unreadable' | 'vanished' | 'otherDevice' | 'otherErrors';
 
@@ -429,15 +432,28 @@ export function dirWorkerMain(): void {
   const probeTimes = new Float64Array(PROBE);
   let probed = 0;
 
+  /** The verdict changed: tell the main thread at once, so it sends this worker more (or fewer) tasks. */
+  function setMode(next: 'sync' | 'async'): void {
+    if (next === mode) return;
+    mode = next;
+    if (!stopping) port.postMessage({ kind: 'mode', mode } satisfies TaskResult);
+  }
+
   /**
-   * lstats names[from..to) synchronously; returns where it stopped: `to`, or earlier when a probe (the next
-   * PROBE lstats, timed one by one, every REPROBE_MS) shows a slow filesystem and the rest should go
-   * asynchronous.
+   * lstats names[from..to) synchronously; returns where it stopped: `to`, or earlier when the probe (PROBE
+   * lstats timed one by one) shows a slow filesystem and the rest should go asynchronous.
    */
-  function statSync(b: RecordBuilder, open: OpenDir, names: string[], from: number, to: number): number {
+  function statSync(
+    b: RecordBuilder,
+    open: OpenDir,
+    names: string[],
+    from: number,
+    to: number,
+    probe: boolean,
+  ): number {
     const prefix = `${open.base}/`;
     const prefixAscii = !nonAscii.test(prefix);
-    let probing = config.mode !== 'sync' && performance.now() - lastProbe > REPROBE_MS;
+    let probing = probe;
     for (let i = from; i < to; i++) {
       if (b.stopped) return to;
       const name = names[i] as string;
@@ -451,19 +467,19 @@ export function dirWorkerMain(): void {
         b.failed(name, codeOf(err));
         continue;
       }
+      if (s === undefined) b.failed(name, 'ENOENT');
+      else b.add(name, s, arg);
       if (probing) {
         probeTimes[probed++] = performance.now() - started;
         if (probed === PROBE) {
           probed = 0;
           probing = false;
           lastProbe = performance.now();
-          const medianUs = probeTimes.sort()[PROBE >> 1]! * 1000;
-          if (medianUs > config.slowOpUs) mode = 'async';
+          const medianUs = (probeTimes.sort()[PROBE >> 1] as number) * 1000;
+          setMode(medianUs > config.slowOpUs ? 'async' : 'sync');
+          if (mode === 'async') return i + 1;
         }
       }
-      if (s === undefined) b.failed(name, 'ENOENT');
-      else b.add(name, s, arg);
-      if (mode === 'async') return i + 1;
     }
     return to;
   }
@@ -504,14 +520,21 @@ export function dirWorkerMain(): void {
     });
   }
 
-  /** lstats names[from..to) of an open directory into `b`, adapting the mode. */
+  /**
+   * lstats names[from..to) of an open directory into `b`: synchronously on a fast filesystem, asynchronously on
+   * a slow one, probing now and then which it is (unless a mode is forced).
+   */
   async function statNames(b: RecordBuilder, open: OpenDir, names: string[], from: number, to: number): Promise<void> {
-    if (mode === 'async' && config.mode !== 'async' && performance.now() - lastProbe > REPROBE_MS) {
-      mode = 'sync'; // try synchronous calls again: the probe in statSync switches back if still slow
-      probed = 0;
-    }
+    const probeDue =
+      config.mode === undefined &&
+      performance.now() - lastProbe > (mode === 'async' ? REPROBE_SLOW_MS : REPROBE_FAST_MS);
     let next = from;
-    if (mode === 'sync' && config.mode !== 'async') next = statSync(b, open, names, from, to);
+    if (mode === 'sync' || probeDue) {
+      // While slow, the probe alone runs synchronously (it blocks this thread's other tasks for PROBE lstats).
+      const end = mode === 'async' ? Math.min(to, from + PROBE - probed) : to;
+      next = statSync(b, open, names, from, end, probeDue);
+      if (next === end && mode === 'sync' && end < to) next = statSync(b, open, names, end, to, false);
+    }
     if (next < to) await statAsync(b, open, names, next, to);
   }
 
@@ -585,7 +608,7 @@ export function dirWorkerMain(): void {
       const frame = stack[k] as { dirs: DirRef[]; i: number };
       if (frame.i < frame.dirs.length) rest.push(frame.dirs.slice(frame.i));
     }
-    return { kind: 'walk', id: task.id, records: records.done(), big, rest, mode };
+    return { kind: 'walk', id: task.id, records: records.done(), big, rest };
   }
 
   async function runChunk(task: Extract<Task, { kind: 'chunk' }>): Promise<TaskResult> {
@@ -595,7 +618,7 @@ export function dirWorkerMain(): void {
     const after = task.last ? null : (names[names.length - 1] ?? null);
     const record = 'record' in result ? result.record : 'error' in result ? result.error : null;
     (record ?? errorRecord(task.dir, 'otherErrors', 'EINTERNAL', task.first)).writeTo(records, after);
-    return { kind: 'chunk', id: task.id, records: records.done(), subdirs: record?.subdirs ?? [], mode };
+    return { kind: 'chunk', id: task.id, records: records.done(), subdirs: record?.subdirs ?? [] };
   }
 
   /**
@@ -660,7 +683,7 @@ export function dirWorkerMain(): void {
       }
       dir = next;
     }
-    return { kind: 'frontier', id: task.id, records: records.done(), remainder, subdirs, ancestors, mode };
+    return { kind: 'frontier', id: task.id, records: records.done(), remainder, subdirs, ancestors };
   }
 
   /** d_type DT_UNKNOWN (some filesystems do not fill it in): only an lstat tells. */
@@ -687,8 +710,6 @@ export function dirWorkerMain(): void {
     }
   }
 
-  let running = 0;
-  let stopping = false;
   port.on('message', (message: { config: WorkerConfig } | { stop: true } | Task) => {
     if ('config' in message) {
       config = message.config;

@@ -231,9 +231,8 @@ export type TaskResult =
       big: BigDirectory | null;
       /** What the task did not reach, in walk order: the deepest pending siblings first. */
       rest: DirRef[][];
-      mode: 'sync' | 'async';
     }
-  | { kind: 'chunk'; id: number; records: RecordBatch; subdirs: DirRef[]; mode: 'sync' | 'async' }
+  | { kind: 'chunk'; id: number; records: RecordBatch; subdirs: DirRef[] }
   | {
       kind: 'frontier';
       id: number;
@@ -245,9 +244,10 @@ export type TaskResult =
       subdirs: DirRef[];
       /** Subdirectories after the path's component at each ancestor, deepest ancestor first. */
       ancestors: DirRef[][];
-      mode: 'sync' | 'async';
     }
-  | { kind: 'error'; id: number; message: string };
+  | { kind: 'error'; id: number; message: string }
+  /** Sent on its own when a worker finds the filesystem slow (or fast again): how many tasks it should get. */
+  | { kind: 'mode'; mode: 'sync' | 'async' };
 
 export const ageBucketCount = 5;
 

@@ -249,11 +249,15 @@ export async function walk(options: WalkOptions): Promise<WalkOutcome> {
         finish(new Error(`walker worker failed: ${result.message}`));
         return;
       }
+      if (result.kind === 'mode') {
+        slot.mode = result.mode;
+        dispatch();
+        return;
+      }
       const entry = running.get(result.id);
       if (!entry) return;
       running.delete(result.id);
       slot.running--;
-      slot.mode = result.mode;
       const { node } = entry;
       if (result.kind === 'walk') {
         list.insertBefore(node, [{ kind: 'done', records: new BatchReader(result.records) }]);
