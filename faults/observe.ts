@@ -5,7 +5,6 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import type { WalkHeartbeat } from '../activities/scan.js';
 import type { DatabasePool } from '../db/pool.js';
-import { management } from '../test/support/rabbitmq.js';
 import { sleep } from './processes.js';
 
 /**
@@ -213,14 +212,6 @@ export async function pendingActivities(handle: WorkflowHandle): Promise<Pending
       lastFailure: activity.lastFailure?.message ?? undefined,
     };
   });
-}
-
-/** Messages ready and unacknowledged in a queue of a vhost (the broker refreshes these every few seconds). */
-export async function queueDepth(vhost: string, queue: string): Promise<{ ready: number; unacked: number }> {
-  const response = await management('GET', `/api/queues/${encodeURIComponent(vhost)}/${encodeURIComponent(queue)}`);
-  if (response.status === 404) return { ready: 0, unacked: 0 };
-  const body = (await response.json()) as { messages_ready?: number; messages_unacknowledged?: number };
-  return { ready: body.messages_ready ?? 0, unacked: body.messages_unacknowledged ?? 0 };
 }
 
 export interface Overlap {

@@ -126,3 +126,22 @@ export async function restartPostgres(downMs: number): Promise<{ unavailableMs: 
   }
   return { unavailableMs: Date.now() - stoppedAt };
 }
+
+/**
+ * Clients of the machine's broker and database other than this process: restarting either under them would break
+ * their work. The CI tests of scenarios 4 and 5 skip themselves when anyone else is connected.
+ */
+export async function otherClients(): Promise<{ broker: number; postgres: number }> {
+  const response = await management('GET', '/api/connections');
+  const broker = response.ok ? ((await response.json()) as unknown[]).length : 0;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+    );
+    return { broker, postgres: Number(rows[0]?.n ?? 0) };
+  } finally {
+    await client.end();
+  }
+}

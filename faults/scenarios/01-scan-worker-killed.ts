@@ -23,6 +23,8 @@ export interface ScanWorkerKilledMeasured {
   /** One heartbeat interval's worth of walking: rate × interval. */
   intervalFiles: number;
   heartbeatIntervalMs: number;
+  /** The longest time between two heartbeats Temporal recorded before the kill. */
+  maxHeartbeatGapMs: number;
   resumedAttempt: number;
   /** From the kill to the scan's completion (heartbeat timeout + retry delay + rest of the walk). */
   recoveryMs: number;
@@ -64,20 +66,29 @@ export const scanWorkerKilled: Scenario<ScanWorkerKilledMeasured> = {
       await requestScanViaQueue(stack.config, username);
       const handle = stack.client.workflow.getHandle(scanWorkflowId(username));
       const seen: Array<{ files: number; at: number }> = [];
+      const observe = async (): Promise<void> => {
+        const walk = (await pendingActivities(handle).catch(() => [])).find((a) => a.type === 'walkChunk');
+        if (!walk?.heartbeat || !walk.lastHeartbeatAt) return;
+        const at = walk.lastHeartbeatAt.getTime();
+        if (seen.at(-1)?.at !== at) seen.push({ files: walk.heartbeat.progress.files, at });
+      };
       await until(
         'the walk to pass 40 % of the files',
         async () => {
-          const walk = (await pendingActivities(handle).catch(() => [])).find((a) => a.type === 'walkChunk');
-          if (!walk?.heartbeat || !walk.lastHeartbeatAt) return false;
-          const at = walk.lastHeartbeatAt.getTime();
-          if (seen.at(-1)?.at !== at) seen.push({ files: walk.heartbeat.progress.files, at });
-          return walk.heartbeat.progress.files >= totalFiles * 0.4;
+          await observe();
+          return (seen.at(-1)?.files ?? 0) >= totalFiles * 0.4;
         },
         120_000,
-        50,
+        20,
       );
-      // Kill at a random moment of the heartbeat cycle, as a crash would come.
-      await sleep(Math.random() * heartbeatIntervalMs);
+      // Kill at a random moment of the heartbeat cycle that follows the latest recorded heartbeat, as a crash would
+      // come. (Killing at a random wall-clock moment instead would also sample the late heartbeats of this throttled
+      // host; their cadence is reported, and checked, separately.)
+      const killAt = seen.at(-1)!.at + Math.random() * (heartbeatIntervalMs - 100);
+      while (Date.now() < killAt) {
+        await sleep(Math.min(20, killAt - Date.now()));
+        await observe();
+      }
       const killedAt = Date.now();
       first.kill('SIGKILL');
       release();
@@ -92,6 +103,9 @@ export const scanWorkerKilled: Scenario<ScanWorkerKilledMeasured> = {
       const span = seen.length >= 2 ? (seen.at(-1)!.at - seen[0]!.at) / 1000 : 0;
       const filesPerSecond = span > 0 ? (seen.at(-1)!.files - seen[0]!.files) / span : 0;
       const msSinceHeartbeatAtKill = Math.max(0, killedAt - lastHeartbeatAt);
+      // How regularly Temporal received heartbeats: a throttled SDK (by default 80 % of the heartbeat timeout)
+      // would show here as gaps of several intervals, and make the checkpoint it holds that much older.
+      const maxHeartbeatGapMs = Math.max(0, ...seen.slice(1).map((beat, i) => beat.at - seen[i]!.at));
       const redoneFiles = Math.round((filesPerSecond * msSinceHeartbeatAtKill) / 1000);
       const intervalFiles = Math.round((filesPerSecond * heartbeatIntervalMs) / 1000);
 
@@ -115,6 +129,11 @@ export const scanWorkerKilled: Scenario<ScanWorkerKilledMeasured> = {
         `resumed at ${count(resumedAtFiles)}, last seen ${count(lastSeen.files)}`,
       );
       checks.expect(
+        'Temporal received a heartbeat (checkpoint) about every interval',
+        seen.length >= 3 && maxHeartbeatGapMs <= 2 * heartbeatIntervalMs,
+        `${seen.length} heartbeats seen, at most ${maxHeartbeatGapMs} ms apart (interval ${heartbeatIntervalMs} ms)`,
+      );
+      checks.expect(
         'work redone ≤ one heartbeat interval',
         filesPerSecond > 0 && redoneFiles <= intervalFiles,
         `${count(redoneFiles)} files (${msSinceHeartbeatAtKill} ms since the last heartbeat) vs ${count(intervalFiles)}`,
@@ -135,7 +154,8 @@ export const scanWorkerKilled: Scenario<ScanWorkerKilledMeasured> = {
         summary:
           `resumed at ${count(resumedAtFiles)} of ${count(totalFiles)} files; redone ${count(redoneFiles)} files ` +
           `(${msSinceHeartbeatAtKill} ms after the last heartbeat) ≤ 1 heartbeat interval (${count(intervalFiles)} files ` +
-          `at ${count(Math.round(filesPerSecond))} files/s); retry attempt ${resumed?.attempt ?? '?'}; ` +
+          `at ${count(Math.round(filesPerSecond))} files/s; heartbeats ≤ ${maxHeartbeatGapMs} ms apart); ` +
+          `retry attempt ${resumed?.attempt ?? '?'}; ` +
           `scan done ${seconds(recoveryMs)} after the kill; totals ${totalsMatchCleanWalk ? '=' : '≠'} clean walk`,
         checks: checks.list,
         measured: {
@@ -147,6 +167,7 @@ export const scanWorkerKilled: Scenario<ScanWorkerKilledMeasured> = {
           redoneFiles,
           intervalFiles,
           heartbeatIntervalMs,
+          maxHeartbeatGapMs,
           resumedAttempt: resumed?.attempt ?? 0,
           recoveryMs,
           totalsMatchCleanWalk,

@@ -1,14 +1,15 @@
-import { scanCompletedQueue, scanRequestQueue } from '../../amqp/topology.js';
+import { applyWorkflowId, workflowTypes } from '../../temporal/names.js';
+import type { ScanUserResult } from '../../workflows/types.js';
 import { putOverQuota, registerUsers, writeSmallTrees } from '../fixtures.js';
-import { outstandingRequests, queueDepth, scansPerUser, until } from '../observe.js';
+import { executions, outstandingRequests, scansPerUser, until } from '../observe.js';
 import { jsonLines, sleep } from '../processes.js';
 import { describeLedger, ledger, ledgerChecks, startSweep, waitUntilScanned, type Ledger } from '../pipeline.js';
 import { Checks, seconds, type Scenario } from '../scenario.js';
 import { restartBroker } from '../services.js';
-import { startFaultStack } from '../stack.js';
+import { startFaultStack, type FaultStack } from '../stack.js';
 
 export interface RabbitRestartMeasured {
-  /** Messages in the two queues when the broker stopped (ready + held unacknowledged by the frozen bridge). */
+  /** Messages in the two queues when the broker stopped (ready, or held unacknowledged by the frozen bridge). */
   requestsInFlight: number;
   completionsInFlight: number;
   unavailableMs: number;
@@ -56,14 +57,19 @@ export const rabbitmqRestarted: Scenario<RabbitRestartMeasured> = {
       // Wave 2: requests published while the bridge is held, so they wait in RabbitMQ with wave 1's results.
       bridge.freeze();
       const second = await startSweep(stack, waves);
-      await second.result();
-      await sleep(6_000); // the management API's counts lag by up to 5 s
-      const [requests, completions] = await Promise.all([
-        queueDepth(stack.vhost.name, scanRequestQueue),
-        queueDepth(stack.vhost.name, scanCompletedQueue),
-      ]);
-      const requestsInFlight = requests.ready + requests.unacked;
-      const completionsInFlight = completions.ready + completions.unacked;
+      // With the bridge frozen nothing is acknowledged, so the broker holds every request of the second sweep, and
+      // every result published but not yet turned into an application (counted from Temporal, exact).
+      const requestsInFlight = (await second.result()).published;
+      // Give the scans still running a moment to add their results to the queue.
+      const completionsInFlight = await until(
+        'a few results to wait in RabbitMQ',
+        async () => {
+          const waiting = await resultsNotYetApplied(stack);
+          return waiting >= 3 ? waiting : undefined;
+        },
+        30_000,
+        500,
+      ).catch(() => resultsNotYetApplied(stack));
       note(`restarting RabbitMQ with ${requestsInFlight} requests and ${completionsInFlight} results queued`);
       let restart: { unavailableMs: number } = { unavailableMs: 0 };
       try {
@@ -120,3 +126,20 @@ export const rabbitmqRestarted: Scenario<RabbitRestartMeasured> = {
     }
   },
 };
+
+/** Scans that published their scan.completed and have no application yet: their message waits in RabbitMQ. */
+async function resultsNotYetApplied(stack: FaultStack): Promise<number> {
+  const applied = new Set(
+    (await executions(stack.client, `WorkflowType = "${workflowTypes.applyScan}"`)).map((run) => run.workflowId),
+  );
+  const done = await executions(
+    stack.client,
+    `WorkflowType = "${workflowTypes.scanUser}" AND ExecutionStatus = "Completed"`,
+  );
+  let waiting = 0;
+  for (const run of done) {
+    const result = (await stack.client.workflow.getHandle(run.workflowId, run.runId).result()) as ScanUserResult;
+    if (result.type === 'scan.completed' && !applied.has(applyWorkflowId(result.message.scanId))) waiting++;
+  }
+  return waiting;
+}
