@@ -19,19 +19,33 @@ async function walkMeasuringLag(options: WalkOptions): Promise<{ report: ScanRep
 
 const now = new Date(Date.now() + 0.5 * DAY_MS);
 
+/**
+ * Options that abort a piece through its signal once it has accounted `entries` more entries than the
+ * checkpoint it started from: random points that do not depend on the machine's speed, always after progress.
+ */
+function abortAfterProgress(entries: number): Partial<WalkOptions> {
+  const controller = new AbortController();
+  let start: number | null = null;
+  return {
+    signal: controller.signal,
+    checkpointIntervalMs: 1,
+    onCheckpoint: (checkpoint) => {
+      start ??= checkpoint.entries;
+      if (checkpoint.entries >= start + entries) controller.abort();
+    },
+  };
+}
+
 describe('a chain of 1,100 nested directories, deeper than PATH_MAX', () => {
   let tree: ReturnType<typeof makeDeepTree>;
   let clean: ScanReport;
-  let cleanMs = 0;
   before(() => {
     tree = makeDeepTree(1100);
   });
   after(() => tree.cleanup());
 
   it('is walked to the bottom and matches the reference', async (t) => {
-    const started = performance.now();
     const { report, maxLagMs } = await walkMeasuringLag({ root: tree.root, now, ageBasis: 'ctime' });
-    cleanMs = performance.now() - started;
     t.diagnostic(`event loop blocked at most ${maxLagMs.toFixed(1)} ms`);
     const ref = referenceScan(tree.root, { now, ageBasis: 'ctime' });
     assert.deepEqual(ref.findErrors, []);
@@ -47,12 +61,12 @@ describe('a chain of 1,100 nested directories, deeper than PATH_MAX', () => {
   });
 
   it('resumes exactly from random points, with checkpoints well under 256 KB', async (t) => {
-    // Three pieces of one record each (deterministic), then pieces cut at random fractions of a clean walk's
-    // time (each resume first re-lists the cursor's ancestors, up to 1,100 of them).
+    // Three pieces of one record each, then pieces aborted after random amounts of progress (each resume
+    // first re-lists the cursor's ancestors, up to 1,100 of them).
     const random = randomSequence(7);
-    const result = await walkInPieces({ root: tree.root, now, ageBasis: 'ctime' }, (piece) => ({
-      budgetMs: piece <= 3 ? 0 : Math.floor(cleanMs * (0.1 + random() * 0.4)),
-    }));
+    const result = await walkInPieces({ root: tree.root, now, ageBasis: 'ctime' }, (piece) =>
+      piece <= 3 ? { budgetMs: 0 } : abortAfterProgress(Math.ceil(random() * 250)),
+    );
     t.diagnostic(`${result.pieces} pieces`);
     assert.deepEqual(result.report, clean);
     assert.ok(result.pieces >= 4, `${result.pieces} pieces`);
@@ -64,16 +78,13 @@ describe('a chain of 1,100 nested directories, deeper than PATH_MAX', () => {
 describe('a flat directory of 100,000 files', () => {
   let tree: ReturnType<typeof makeFlatTree>;
   let clean: ScanReport;
-  let cleanMs = 0;
   before(() => {
     tree = makeFlatTree(100_000);
   });
   after(() => tree.cleanup());
 
   it('is split in chunks across threads and matches the reference, without blocking the event loop', async (t) => {
-    const started = performance.now();
     const { report, maxLagMs } = await walkMeasuringLag({ root: tree.root, now, ageBasis: 'mtime' });
-    cleanMs = performance.now() - started;
     t.diagnostic(`event loop blocked at most ${maxLagMs.toFixed(1)} ms`);
     assert.ok(maxLagMs < 150, `event loop blocked ${maxLagMs.toFixed(1)} ms`);
     const ref = referenceScan(tree.root, { now, ageBasis: 'mtime' });
@@ -84,16 +95,11 @@ describe('a flat directory of 100,000 files', () => {
   });
 
   it('resumes exactly after aborts at random moments', async (t) => {
-    // The first piece is aborted from its first checkpoint, the others at random moments.
+    // Each piece is aborted (by its signal) once it has gone a random number of entries further.
     const random = randomSequence(99);
     const result = await walkInPieces(
       { root: tree.root, now, ageBasis: 'mtime' },
-      (piece) => {
-        const controller = new AbortController();
-        if (piece === 1)
-          return { signal: controller.signal, checkpointIntervalMs: 1, onCheckpoint: () => controller.abort() };
-        return { signal: AbortSignal.timeout(Math.floor(cleanMs * (0.2 + random() * 0.6))) };
-      },
+      () => abortAfterProgress(Math.ceil(random() * 30_000)),
       200,
     );
     t.diagnostic(`${result.pieces} pieces`);
