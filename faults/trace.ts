@@ -73,14 +73,17 @@ export function sumPhases(list: Phases[]): Phases {
   return total;
 }
 
-/** "walkChunk: queued 1.2 s, …" per run (averaged over `runs`), largest first. */
+/** "walkChunk: queued 1.2 s, …" per run (averaged over `runs`), largest first; (×n) when a phase recurs. */
 export function describePhases(total: Phases, runs: number): string {
   const per = (ms: number): string => `${(ms / runs / 1000).toFixed(2)} s`;
   return (
     `${per(total.totalMs)} per run: ` +
     [...total.ms.entries()]
       .sort((a, b) => b[1] - a[1])
-      .map(([name, ms]) => `${name} ${per(ms)}`)
+      .map(([name, ms]) => {
+        const spans = (total.spans.get(name) ?? 0) / runs;
+        return `${name} ${per(ms)}${spans > 1.05 ? ` (×${spans.toFixed(1)})` : ''}`;
+      })
       .join(', ')
   );
 }

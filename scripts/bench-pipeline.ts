@@ -208,7 +208,7 @@ async function main(): Promise<number> {
       const list = await Promise.all(
         runs.map(async (run) => phases(await historyOf(stack.client, run.workflowId, run.runId))),
       );
-      return describePhases(sumPhases(list), Math.max(1, list.length));
+      return `(${list.length} runs) ${describePhases(sumPhases(list), Math.max(1, list.length))}`;
     };
     const scanPhases = await sample(workflowTypes.scanUser);
     const applyPhases = await sample(workflowTypes.applyScan);
@@ -238,8 +238,8 @@ async function main(): Promise<number> {
       `CPU during the run (of ${wall.toFixed(1)} s wall, ${availableParallelism()} CPUs): Temporal server ` +
         `${share(cpu.temporal)}, control worker ${share(cpu.control)}, scan worker ${share(cpu.scan)}, bridge ` +
         `${share(cpu.bridge)}, PostgreSQL ${share(cpu.postgres)}, RabbitMQ ${share(cpu.rabbitmq)}`,
-      `scanUser runs (sample of 50): ${scanPhases}`,
-      `applyScan runs (sample of 50): ${applyPhases}`,
+      `scanUser runs ${scanPhases}`,
+      `applyScan runs ${applyPhases}`,
       `ledger: ${describeLedger(entry)}`,
     ];
     for (const line of lines) console.log(line);
