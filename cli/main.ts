@@ -2,7 +2,7 @@ import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../config/env.js';
 import { ExitCode, UserError, errorMessage } from '../common/errors.js';
-import { commands } from './commands/index.js';
+import { commandCatalog } from './commands/index.js';
 
 /** The `xfc` command line: one module per command under cli/commands, each short and delegating. */
 export async function main(argv: string[]): Promise<void> {
@@ -21,7 +21,12 @@ export async function main(argv: string[]): Promise<void> {
       instance.showHelp('error');
       throw new UserError(`${message}`, ExitCode.usage);
     });
-  for (const command of commands) cli.command(command as CommandModule);
+  // Only the command being run is loaded; the others are listed by name for --help and suggestions.
+  const requested = argv.find((arg) => !arg.startsWith('-'));
+  for (const entry of commandCatalog) {
+    if (entry.name === requested) cli.command((await entry.load()) as CommandModule);
+    else cli.command({ command: entry.usage, describe: entry.describe, handler: () => undefined });
+  }
   await cli.parseAsync();
 }
 
