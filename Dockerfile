@@ -63,5 +63,5 @@ USER 10001:10001
 
 # No HEALTHCHECK here: the same image runs one-shot jobs (db migrate, amqp setup) and long-running processes with
 # different probes; docker-compose.yml and the Kubernetes manifests define a check per process instead.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/xfc.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/bin/xfc.cjs"]
 CMD ["worker", "--role", "control"]

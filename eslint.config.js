@@ -30,7 +30,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] },
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.cjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -73,6 +73,11 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The CommonJS launcher (bin/xfc.cjs) runs in Node's CommonJS scope.
+    files: ['bin/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', console: 'readonly' } },
   },
   prettier,
 );
