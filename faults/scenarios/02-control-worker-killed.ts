@@ -73,7 +73,8 @@ export const controlWorkerKilled: Scenario<ControlKillMeasured> = {
     const measured: ControlKillMeasured = { points: [] };
     try {
       const users = points.map((point) => `hoarder-${point}`);
-      writeSmallTrees(stack.root, 'vol1', users);
+      // One volume each: a volume's used_bytes must then equal its one user's usage (not twice it).
+      users.forEach((username, i) => writeSmallTrees(stack.root, `vol${i + 1}`, [username]));
       await registerUsers(stack.pool, stack.root, users);
       await putOverQuota(stack.pool, users);
       let control = await stack.start('control');
