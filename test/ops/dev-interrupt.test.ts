@@ -3,13 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
-import type { WalkChunkResult, WalkHeartbeat } from '../../activities/scan.js';
+import { Client, Connection } from '@temporalio/client';
 import { requestScanViaQueue } from '../../amqp/requests.js';
-import { backfillUsers } from '../../backfill/index.js';
-import { TiB } from '../../common/units.js';
 import { loadConfig } from '../../config/env.js';
 import { withPool } from '../../db/pool.js';
 import { scanWorkflowId } from '../../temporal/names.js';
@@ -20,6 +15,8 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { spawnXfc, throttle, type XfcProcess } from '../support/processes.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
 import { scratchDir } from '../support/scratch.js';
+import { registerUsersFromTree } from '../support/users.js';
+import { heartbeatWithFiles, until, walkChunks } from '../support/walk-history.js';
 
 /** 60,000 small files in 60 directories: seconds to walk while the process is slowed down. */
 function writeTree(dir: string): void {
@@ -30,40 +27,11 @@ function writeTree(dir: string): void {
   }
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 async function running(dev: XfcProcess): Promise<void> {
   await until('xfc dev to run', () => {
     if (dev.child.exitCode !== null) throw new Error(`xfc dev exited:\n${dev.output()}`);
     return dev.output().includes('xfc dev is running') ? true : undefined;
   });
-}
-
-/** Each completed walk chunk with its attempt number, from the workflow's history. */
-async function walkChunks(handle: WorkflowHandle): Promise<Array<{ attempt: number; result: WalkChunkResult }>> {
-  const { events = [] } = await handle.fetchHistory();
-  const attempts = new Map<string, number>();
-  const chunks: Array<{ attempt: number; result: WalkChunkResult }> = [];
-  for (const event of events as temporal.api.history.v1.IHistoryEvent[]) {
-    const started = event.activityTaskStartedEventAttributes;
-    if (started) attempts.set(String(started.scheduledEventId), started.attempt ?? 1);
-    const payload = event.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
-    if (!payload) continue;
-    const result = defaultPayloadConverter.fromPayload<WalkChunkResult | null>(payload);
-    if (result && typeof result === 'object' && 'done' in result) {
-      const scheduled = event.activityTaskCompletedEventAttributes?.scheduledEventId;
-      chunks.push({ attempt: attempts.get(String(scheduled)) ?? 1, result });
-    }
-  }
-  return chunks;
 }
 
 /**
@@ -113,30 +81,13 @@ describe('xfc dev stopped during a walk', () => {
     processes.push(first);
     await running(first);
     const config = loadConfig(env);
-    await withPool(db.url, (pool) =>
-      backfillUsers(pool, {
-        root,
-        exclude: [],
-        temporalQuota: 300n * TiB,
-        hardQuota: 40n * TiB,
-        emails: new Map(),
-        notify: false,
-        dryRun: false,
-      }),
-    );
+    await withPool(db.url, (pool) => registerUsersFromTree(pool, root));
     const release = throttle(first.child, 10);
     await requestScanViaQueue(config, 'big');
 
     let connection = await Connection.connect({ address: config.temporal.address });
     let handle = new Client({ connection }).workflow.getHandle(scanWorkflowId('big'));
-    const seen = await until('a heartbeat with progress', async () => {
-      const description = await handle.describe().catch(() => undefined);
-      const activity = description?.raw.pendingActivities?.find((a) => a.activityType?.name === 'walkChunk');
-      const payload = activity?.heartbeatDetails?.payloads?.[0];
-      if (!payload) return undefined;
-      const heartbeat = defaultPayloadConverter.fromPayload<WalkHeartbeat>(payload);
-      return heartbeat.progress.files > 0 ? heartbeat : undefined;
-    });
+    const seen = await heartbeatWithFiles(handle);
     await connection.close();
     release();
     const asked = Date.now();

@@ -6,12 +6,12 @@ import { startBridge, type Bridge } from '../../amqp/bridge.js';
 import { createPublisher, type Publisher } from '../../amqp/publisher.js';
 import { requestScanViaQueue } from '../../amqp/requests.js';
 import { silentLogger } from '../../amqp/log.js';
-import { backfillUsers } from '../../backfill/index.js';
-import { KiB, TiB } from '../../common/units.js';
+import { KiB } from '../../common/units.js';
 import { applyWorkflowId, scanWorkflowId } from '../../temporal/names.js';
 import type { ScanUserResult } from '../../workflows/types.js';
 import { closeConnectionsOf, waitFor } from '../amqp/fixtures/broker.js';
 import { startTestSmtp, type TestSmtpServer } from '../support/smtp.js';
+import { registerUsersFromTree } from '../support/users.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { makeWorkDir } from '../support/trees.js';
 
@@ -43,17 +43,11 @@ describe('pipeline: RabbitMQ → Temporal → Postgres → SMTP', () => {
     stack = await startTestStack({ XFC_SMTP_URL: smtp.url, XFC_MAIL_FROM: 'JASMIN XFC <xfc@example.org>' });
     for (const name of ['alice', 'bob', 'carol']) makeWorkDir(stack.root, 'vol1', name);
     makeWorkDir(stack.root, 'vol2', 'hoarder', { dirs: 4, filesPerDir: 10, size: 8192 });
-    await backfillUsers(stack.pool, {
-      root: stack.root,
-      exclude: [],
-      temporalQuota: 300n * TiB,
-      hardQuota: 40n * TiB,
-      emails: new Map([['hoarder', 'hoarder@example.org']]),
-      notify: true,
-      dryRun: false,
-    });
+    await registerUsersFromTree(stack.pool, stack.root, { hoarder: 'hoarder@example.org' });
     // 320 KiB held against a 100 KiB hard quota: over.
-    await stack.pool.query(sql.unsafe`UPDATE xfc_control_user SET hard_limit_size = ${String(100n * KiB)} WHERE name = 'hoarder'`);
+    await stack.pool.query(
+      sql.unsafe`UPDATE xfc_control_user SET hard_limit_size = ${String(100n * KiB)} WHERE name = 'hoarder'`,
+    );
     await stack.startWorkers('all');
     bridge = startBridge({ config: stack.config, temporalClient: stack.client, logger: silentLogger });
     await bridge.ready;

@@ -1,4 +1,5 @@
 import { sql } from 'slonik';
+import { backfillUsers } from '../../backfill/index.js';
 import { TiB } from '../../common/units.js';
 import type { DatabasePool } from '../../db/pool.js';
 
@@ -27,4 +28,24 @@ export async function insertUser(
            ${String(user.temporalQuota ?? 300n * TiB)}, 0, ${String(user.hardQuota ?? 40n * TiB)}, 0,
            ${`user_cache/${user.name}`}, id
     FROM xfc_control_cachedisk WHERE mountpoint = ${user.mountpoint}`);
+}
+
+/**
+ * Registers the users whose work directories are under `root`, as `xfc users backfill` would, with standard quotas
+ * (300 TiB·day, 40 TiB); `emails` gives addresses, and users without one get notify off.
+ */
+export async function registerUsersFromTree(
+  pool: DatabasePool,
+  root: string,
+  emails: Record<string, string> = {},
+): Promise<void> {
+  await backfillUsers(pool, {
+    root,
+    exclude: [],
+    temporalQuota: 300n * TiB,
+    hardQuota: 40n * TiB,
+    emails: new Map(Object.entries(emails)),
+    notify: true,
+    dryRun: false,
+  });
 }

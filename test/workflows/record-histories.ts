@@ -12,14 +12,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import proto from '@temporalio/proto';
 import { sql } from 'slonik';
-import { backfillUsers } from '../../backfill/index.js';
-import { KiB, TiB } from '../../common/units.js';
+import { KiB } from '../../common/units.js';
 import { startApplyWorkflow, startScanWorkflow } from '../../temporal/starters.js';
 import type { ScanOutcome, ScanUserResult } from '../../workflows/types.js';
 import { startTestSmtp } from '../support/smtp.js';
 import { startTestStack } from '../support/stack.js';
 import { makeWorkDir } from '../support/trees.js';
-import { insertUser } from '../support/users.js';
+import { insertUser, registerUsersFromTree } from '../support/users.js';
 
 const outDir = fileURLToPath(new URL('./histories', import.meta.url));
 const { History } = proto.temporal.api.history.v1;
@@ -37,15 +36,7 @@ async function run(): Promise<void> {
     makeWorkDir(stack.root, 'vol1', 'alice', { dirs: 30, filesPerDir: 200, size: 100 });
     makeWorkDir(stack.root, 'vol1', 'hoarder', { dirs: 2, filesPerDir: 10, size: 8192 });
     makeWorkDir(stack.root, 'vol2', 'bob');
-    await backfillUsers(stack.pool, {
-      root: stack.root,
-      exclude: [],
-      temporalQuota: 300n * TiB,
-      hardQuota: 40n * TiB,
-      emails: new Map([['hoarder', 'hoarder@example.org']]),
-      notify: true,
-      dryRun: false,
-    });
+    await registerUsersFromTree(stack.pool, stack.root, { hoarder: 'hoarder@example.org' });
     await stack.pool.query(
       sql.unsafe`UPDATE xfc_control_user SET hard_limit_size = ${String(64n * KiB)} WHERE name = 'hoarder'`,
     );

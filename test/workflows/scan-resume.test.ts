@@ -2,17 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
-import type { temporal } from '@temporalio/proto';
-import { TiB } from '../../common/units.js';
-import type { WalkChunkResult, WalkHeartbeat } from '../../activities/scan.js';
-import { backfillUsers } from '../../backfill/index.js';
 import { startScanWorkflow } from '../../temporal/starters.js';
 import { walk } from '../../walker/index.js';
 import type { ScanUserResult } from '../../workflows/types.js';
 import { spawnXfc, throttle, type XfcProcess } from '../support/processes.js';
+import { registerUsersFromTree } from '../support/users.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { heartbeatWithFiles, until, walkChunks } from '../support/walk-history.js';
 
 /** 120,000 files of varied sizes in 120 directories: seconds to walk when the worker is slowed down. */
 function writeLargeTree(dir: string): void {
@@ -24,53 +20,8 @@ function writeLargeTree(dir: string): void {
   }
 }
 
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 async function workerReady(worker: XfcProcess): Promise<void> {
   await until('the scan worker to start', () => (worker.output().includes('scan worker:') ? true : undefined));
-}
-
-/** The heartbeat of the walk activity in progress, once it has counted some files. */
-async function heartbeatWithFiles(handle: WorkflowHandle): Promise<WalkHeartbeat> {
-  return until('a heartbeat with progress', async () => {
-    const description = await handle.describe();
-    const activity = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'walkChunk');
-    const payload = activity?.heartbeatDetails?.payloads?.[0];
-    if (!payload) return undefined;
-    const heartbeat = defaultPayloadConverter.fromPayload<WalkHeartbeat>(payload);
-    return heartbeat.progress.files > 0 ? heartbeat : undefined;
-  });
-}
-
-/** Each completed walk chunk with the attempt that produced it, from the workflow's history. */
-async function walkChunks(handle: WorkflowHandle): Promise<Array<{ attempt: number; result: WalkChunkResult }>> {
-  const { events = [] } = await handle.fetchHistory();
-  const attempts = new Map<string, number>();
-  const chunks: Array<{ attempt: number; result: WalkChunkResult }> = [];
-  for (const event of events as temporal.api.history.v1.IHistoryEvent[]) {
-    const started = event.activityTaskStartedEventAttributes;
-    if (started) attempts.set(String(started.scheduledEventId), started.attempt ?? 1);
-    const completed = event.activityTaskCompletedEventAttributes;
-    const payload = completed?.result?.payloads?.[0];
-    if (!completed || !payload) continue;
-    const result = defaultPayloadConverter.fromPayload<WalkChunkResult | null>(payload);
-    if (result && typeof result === 'object' && 'done' in result) {
-      chunks.push({ attempt: attempts.get(String(completed.scheduledEventId)) ?? 1, result });
-    }
-  }
-  return chunks;
 }
 
 describe('walks survive the scan worker being killed or stopped', () => {
@@ -98,15 +49,7 @@ describe('walks survive the scan worker being killed or stopped', () => {
     });
     workDir = join(stack.root, 'vol1', 'user_cache', 'big');
     writeLargeTree(workDir);
-    await backfillUsers(stack.pool, {
-      root: stack.root,
-      exclude: [],
-      temporalQuota: 300n * TiB,
-      hardQuota: 40n * TiB,
-      emails: new Map(),
-      notify: false,
-      dryRun: false,
-    });
+    await registerUsersFromTree(stack.pool, stack.root);
     await stack.startWorkers('control');
   });
 

@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { TiB } from '../../common/units.js';
-import { backfillUsers } from '../../backfill/index.js';
 import { scanReport } from '../../messages/v1/index.js';
 import { startApplyWorkflow, startScanWorkflow } from '../../temporal/starters.js';
 import { walk } from '../../walker/index.js';
@@ -13,7 +11,7 @@ import type { ScanUserResult, SweepResult } from '../../workflows/types.js';
 import { freePort } from '../support/ports.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { makeSymlinkedWorkDir, makeWorkDir } from '../support/trees.js';
-import { insertUser } from '../support/users.js';
+import { insertUser, registerUsersFromTree } from '../support/users.js';
 
 function request(username: string) {
   return {
@@ -43,15 +41,7 @@ describe('scan workflows on a real Temporal server, Postgres and RabbitMQ', () =
     makeWorkDir(stack.root, 'vol2', 'carol');
     makeWorkDir(stack.root, 'vol2', 'dave');
     makeSymlinkedWorkDir(stack.root, 'vol2', 'linky', '/etc');
-    await backfillUsers(stack.pool, {
-      root: stack.root,
-      exclude: [],
-      temporalQuota: 300n * TiB,
-      hardQuota: 40n * TiB,
-      emails: new Map(),
-      notify: false,
-      dryRun: false,
-    });
+    await registerUsersFromTree(stack.pool, stack.root);
     // Rows backfill would never create: a directory that is gone, a symlink, a volume outside XFC_ROOT.
     await insertUser(stack.pool, { name: 'ghost', mountpoint: join(stack.root, 'vol1') });
     await insertUser(stack.pool, { name: 'linky', mountpoint: join(stack.root, 'vol2') });
