@@ -17,10 +17,18 @@ export async function management(method: string, path: string, body?: unknown): 
   const auth = Buffer.from(`${decodeURIComponent(base.username)}:${decodeURIComponent(base.password)}`).toString(
     'base64',
   );
-  const response = await fetch(new URL(path, `${base.protocol}//${base.host}`), {
+  const url = new URL(path, `${base.protocol}//${base.host}`);
+  const response = await fetch(url, {
     method,
     headers: { authorization: `Basic ${auth}`, 'content-type': 'application/json' },
     body: body === undefined ? null : JSON.stringify(body),
+  }).catch((err: unknown) => {
+    throw new Error(
+      `RabbitMQ's management API at ${url.origin} did not answer (${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}). ` +
+        'Tests and fault scenarios need it: enable it with `rabbitmq-plugins enable rabbitmq_management` ' +
+        '(.ci/run does), or point XFC_TEST_RABBITMQ_MANAGEMENT_URL at it.',
+      { cause: err },
+    );
   });
   if (!response.ok && response.status !== 404) {
     throw new Error(`RabbitMQ management ${method} ${path}: ${response.status} ${await response.text()}`);
