@@ -1,8 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { throttle } from '../test/support/processes.js';
-
-const repo = fileURLToPath(new URL('..', import.meta.url));
+import type { ChildProcess } from 'node:child_process';
+import { spawnXfc, throttle } from '../test/support/processes.js';
 
 /** The xfc processes a deployment runs; each is `node --import tsx cli/main.ts …` from the sources. */
 export type Role = 'control' | 'scan' | 'bridge';
@@ -59,26 +56,8 @@ export async function startXfc(
   env: Record<string, string>,
   options: { runAs?: RunAs; readyTimeoutMs?: number } = {},
 ): Promise<XfcChild> {
-  const node = [process.execPath, '--import', 'tsx', 'cli/main.ts', ...commandOf[role]];
-  const [command, ...args] = options.runAs
-    ? ['setpriv', `--reuid=${options.runAs.uid}`, `--regid=${options.runAs.gid}`, '--clear-groups', ...node]
-    : node;
-  const child = spawn(command as string, args, {
-    cwd: repo,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  let exitCode: number | string | undefined;
-  const exited = new Promise<number | string>((resolve) =>
-    child.once('exit', (code, signal) => {
-      exitCode = code ?? signal ?? 'unknown';
-      resolve(exitCode);
-    }),
-  );
-  const alive = (): boolean => exitCode === undefined;
+  const { child, output, exited } = spawnXfc(commandOf[role], env, options);
+  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
   const signal = (name: NodeJS.Signals): void => {
     if (alive()) child.kill(name);
   };
@@ -86,7 +65,7 @@ export async function startXfc(
     role,
     child,
     pid: child.pid ?? -1,
-    output: () => output,
+    output,
     exited,
     alive,
     throttle: (percent) => throttle(child, percent),
@@ -111,11 +90,14 @@ export async function startXfc(
   };
   const timeoutMs = options.readyTimeoutMs ?? 120_000;
   const deadline = Date.now() + timeoutMs;
-  while (!output.includes(readyMark[role])) {
-    if (!alive()) throw new Error(`xfc ${role} exited (${String(exitCode)}) before it was ready:\n${output}`);
+  while (!output().includes(readyMark[role])) {
+    if (!alive())
+      throw new Error(
+        `xfc ${role} exited (${String(child.exitCode ?? child.signalCode)}) before it was ready:\n${output()}`,
+      );
     if (Date.now() > deadline) {
       await handle.stop(1_000);
-      throw new Error(`xfc ${role} was not ready after ${timeoutMs / 1000} s:\n${output}`);
+      throw new Error(`xfc ${role} was not ready after ${timeoutMs / 1000} s:\n${output()}`);
     }
     await sleep(50);
   }

@@ -1,63 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { declareTopology } from '../amqp/topology.js';
 import { loadConfig, type XfcConfig } from '../config/env.js';
 import { migrate } from '../db/migrate.js';
 import { openPool, type DatabasePool } from '../db/pool.js';
-import { findTemporalCli, startDevServer, type DevServer } from '../ops/temporal-dev-server.js';
 import { connectTemporal } from '../temporal/client.js';
 import { sweepScheduleId } from '../temporal/names.js';
-import { freePort } from '../test/support/ports.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
 import { createTestVhost, type TestVhost } from '../test/support/rabbitmq.js';
 import { scratchDir } from '../test/support/scratch.js';
-import { startTestSmtp, type TestSmtpServer } from '../test/support/smtp.js';
+import { startTestSmtp, type TestSmtpOptions, type TestSmtpServer } from '../test/support/smtp.js';
+import { startTestTemporal, type TestTemporal } from '../test/support/temporal.js';
 import { startXfc, type Role, type RunAs, type XfcChild } from './processes.js';
-
-/** A Temporal dev server child persisted in SQLite: it can go down and come back with its state. */
-export interface FaultTemporal {
-  address: string;
-  /** The server process's id while it is up. */
-  pid(): number | undefined;
-  down(): Promise<void>;
-  up(): Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function startTemporal(dbDir: string | undefined): Promise<FaultTemporal> {
-  const executable = findTemporalCli();
-  if (!executable) {
-    throw new Error(
-      'The temporal CLI was not found: install it with `go install github.com/temporalio/cli/cmd/temporal@v1.5.1` or set TEMPORAL_CLI_PATH.',
-    );
-  }
-  const dir = dbDir ? mkdtempSync(join(dbDir, 'xfc-faults-temporal-')) : scratchDir('xfc-faults-temporal');
-  const options = { executable, port: await freePort(), dbFile: join(dir, 'temporal.db') };
-  let server: DevServer | undefined = await startDevServer(options);
-  return {
-    address: `127.0.0.1:${options.port}`,
-    pid: () => server?.process.pid,
-    down: async () => {
-      await server?.stop();
-      server = undefined;
-    },
-    up: async () => {
-      server ??= await startDevServer(options);
-    },
-    stop: async () => {
-      await server?.stop();
-      server = undefined;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 export interface FaultStackOptions {
   /** XFC_* overrides for every process (heartbeat interval, batch size…). */
   env?: Record<string, string>;
-  /** Run an SMTP server in this process and point XFC_SMTP_URL at it. */
-  smtp?: boolean;
+  /** Run an SMTP server in this process (with these options) and point XFC_SMTP_URL at it. */
+  smtp?: boolean | TestSmtpOptions;
   /**
    * Where the Temporal server keeps its SQLite file. By default on tmpfs: the file survives server restarts all the
    * same, and on this machine's disk the dev server's SQLite writes, not xfc, would limit every measurement (a
@@ -74,7 +34,7 @@ export interface FaultStack {
   root: string;
   db: TestDatabase;
   vhost: TestVhost;
-  temporal: FaultTemporal;
+  temporal: TestTemporal;
   smtp: TestSmtpServer | undefined;
   pool: DatabasePool;
   client: Client;
@@ -97,13 +57,13 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
     for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
   };
   try {
-    const smtp = options.smtp ? await startTestSmtp() : undefined;
+    const smtp = options.smtp ? await startTestSmtp(options.smtp === true ? {} : options.smtp) : undefined;
     if (smtp) cleanups.push(() => smtp.stop());
     const db = await createTestDatabase('xfc_faults');
     cleanups.push(() => db.drop());
     const vhost = await createTestVhost('xfc-faults');
     cleanups.push(() => vhost.delete());
-    const temporal = await startTemporal(options.temporalDbDir);
+    const temporal = await startTestTemporal(options.temporalDbDir ? { parentDir: options.temporalDbDir } : {});
     cleanups.push(() => temporal.stop());
     const env: Record<string, string> = {
       XFC_DATABASE_URL: db.url,

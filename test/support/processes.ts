@@ -5,14 +5,25 @@ const repo = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface XfcProcess {
   child: ChildProcess;
-  output(): string;
+  output: () => string;
   /** Resolves with the exit code (or signal name) once the process has exited. */
   exited: Promise<number | string>;
 }
 
-/** Runs `xfc <args>` from the sources as a separate process with the given environment. */
-export function spawnXfc(args: string[], env: Record<string, string>): XfcProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+/**
+ * Runs `xfc <args>` from the sources as a separate process with the given environment; with `runAs`, as that user
+ * through setpriv (root ignores file permissions, an unprivileged scan worker does not).
+ */
+export function spawnXfc(
+  args: string[],
+  env: Record<string, string>,
+  options: { runAs?: { uid: number; gid: number } } = {},
+): XfcProcess {
+  const node = [process.execPath, '--import', 'tsx', 'cli/main.ts', ...args];
+  const [command, ...commandArgs] = options.runAs
+    ? ['setpriv', `--reuid=${options.runAs.uid}`, `--regid=${options.runAs.gid}`, '--clear-groups', ...node]
+    : node;
+  const child = spawn(command as string, commandArgs, {
     cwd: repo,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
