@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { errorMessage } from '../common/errors.js';
 import type { XfcConfig } from '../config/env.js';
@@ -18,10 +19,10 @@ import { planNotification } from '../notify/outbox.js';
 import type { NotifyLevel } from '../notify/policy.js';
 
 /**
- * The two notification activities the applyScan workflow calls (DESIGN §7): decide, then send. Deciding writes the
+ * The notification activities the applyScan workflow calls (DESIGN §7): decide, then send. Deciding writes the
  * decision and its outbox row in one transaction; sending delivers that row and marks it sent only after the SMTP
- * server accepted it. Both are safe to retry: a decision is made once per scan id, and a sent row is never sent
- * again.
+ * server accepted it (or, when PostgreSQL is down at that moment, hands the workflow what to record). All are safe
+ * to retry: a decision is made once per scan id, and a sent row is never sent again.
  */
 
 export interface NotifyActivityDeps {
@@ -47,6 +48,18 @@ export interface DecideNotificationResult {
 export interface SendNotificationResult {
   /** 'rejected': the server refused the recipient for good (5xx); recorded on the row, not retried. */
   status: 'sent' | 'already-sent' | 'suppressed' | 'rejected';
+  /**
+   * Present when the SMTP server accepted the message but the row could not be marked sent (PostgreSQL down). The
+   * activity returns instead of failing, because a retry would send the email again; the workflow then records it
+   * with recordNotificationSent, which Temporal retries until PostgreSQL is back.
+   */
+  unrecorded?: AcceptedEmail;
+}
+
+/** What the SMTP server said when it accepted a message, and when. */
+export interface AcceptedEmail {
+  sentAt: string;
+  smtpResponse: string;
 }
 
 /** A send attempt's SMTP exchange is abandoned after this long (well inside the lease and the activity timeout). */
@@ -55,6 +68,7 @@ const sendTimeoutMs = 90_000;
 export interface NotifyActivities {
   decideNotification(input: { scanId: string }): Promise<DecideNotificationResult>;
   sendNotification(input: { outboxId: string }): Promise<SendNotificationResult>;
+  recordNotificationSent(input: { outboxId: string } & AcceptedEmail): Promise<void>;
 }
 
 export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActivities {
@@ -158,10 +172,38 @@ export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActiviti
         if (permanent) return { status: 'rejected' };
         throw err;
       }
-      await pool.transaction((tx) => markOutboxSent(tx, id, now(), response));
+      const sentAt = now();
+      try {
+        await pool.transaction((tx) => markOutboxSent(tx, id, sentAt, response));
+      } catch (err) {
+        warn('The email was accepted but could not be marked sent; the workflow will record it', {
+          outboxId: input.outboxId,
+          error: errorMessage(err),
+        });
+        return { status: 'sent', unrecorded: { sentAt: sentAt.toISOString(), smtpResponse: response } };
+      }
       return { status: 'sent' };
     },
+
+    /** Marks a row sent that sendNotification delivered but could not mark; a row already marked is left alone. */
+    async recordNotificationSent(input: { outboxId: string } & AcceptedEmail): Promise<void> {
+      const id = parseOutboxId(input.outboxId);
+      const sentAt = new Date(input.sentAt);
+      if (Number.isNaN(sentAt.getTime())) {
+        throw ApplicationFailure.nonRetryable(`"${input.sentAt}" is not a time.`, 'BadSentAt');
+      }
+      await pool.transaction((tx) => markOutboxSent(tx, id, sentAt, input.smtpResponse));
+    },
   };
+}
+
+/** The activity's logger inside a worker; the console when called directly (the CLI, tests). */
+function warn(message: string, attributes: Record<string, unknown>): void {
+  try {
+    log.warn(message, attributes);
+  } catch {
+    console.warn(message, attributes);
+  }
 }
 
 function parseOutboxId(value: string): bigint {

@@ -33,10 +33,14 @@ describe('notification activities', () => {
   let clock = start;
   let activities: NotifyActivities;
   let diskId: number;
+  let beforeAccept: (() => Promise<void>) | undefined;
 
   before(async () => {
     t = await migratedDatabase();
-    smtp = await startTestSmtp({ refuse: { 'gone@example.org': { code: 550, message: 'No such user here' } } });
+    smtp = await startTestSmtp({
+      refuse: { 'gone@example.org': { code: 550, message: 'No such user here' } },
+      beforeAccept: () => beforeAccept?.() ?? Promise.resolve(),
+    });
     diskId = await insertDisk(t.db.url, '/work/xfc/vol5');
     const config = loadConfig({
       XFC_DATABASE_URL: t.db.url,
@@ -248,6 +252,36 @@ describe('notification activities', () => {
       statuses.every((s) => s === 'sent' || s === 'already-sent' || /being sent by another attempt/.test(s)),
       statuses.join(' | '),
     );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(smtp.messages.length, before + 1);
+  });
+
+  it('PostgreSQL gone the moment SMTP accepted: no second email, and the workflow records the send later', async () => {
+    clock = start;
+    await user('lena');
+    const { outboxId } = await activities.decideNotification({ scanId: await scan('lena', 130) });
+    const before = smtp.messages.length;
+    // The database goes away after the message arrived and before the server's 250 reply, as when PostgreSQL
+    // restarts at that moment: the email is out, and the row cannot be marked.
+    beforeAccept = () => t.db.setReachable(false);
+    let result;
+    try {
+      result = await activities.sendNotification({ outboxId: outboxId! });
+    } finally {
+      beforeAccept = undefined;
+      await t.db.setReachable(true);
+    }
+    assert.equal(result.status, 'sent');
+    assert.ok(result.unrecorded, 'the activity hands back what the server said instead of failing');
+    assert.match(result.unrecorded.smtpResponse, /^250 /);
+    assert.equal((await findOutbox(t.pool, BigInt(outboxId!)))?.status, 'pending');
+
+    await activities.recordNotificationSent({ outboxId: outboxId!, ...result.unrecorded });
+    await activities.recordNotificationSent({ outboxId: outboxId!, ...result.unrecorded });
+    const row = await findOutbox(t.pool, BigInt(outboxId!));
+    assert.equal(row?.status, 'sent');
+    assert.equal(row?.sentAt?.toISOString(), result.unrecorded.sentAt);
+    assert.deepEqual(await activities.sendNotification({ outboxId: outboxId! }), { status: 'already-sent' });
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(smtp.messages.length, before + 1);
   });

@@ -8,6 +8,11 @@ export interface TestDatabase {
   name: string;
   url: string;
   drop(): Promise<void>;
+  /**
+   * Takes the database away as an outage would (its connections ended, new ones refused: "not currently accepting
+   * connections") or gives it back. The rest of the server, and other tests' databases, are untouched.
+   */
+  setReachable(reachable: boolean): Promise<void>;
 }
 
 async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
@@ -30,5 +35,12 @@ export async function createTestDatabase(prefix = 'xfc_test'): Promise<TestDatab
     name,
     url: url.toString(),
     drop: () => admin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+    setReachable: (reachable) =>
+      admin(async (client) => {
+        await client.query(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS ${reachable}`);
+        if (!reachable) {
+          await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+        }
+      }),
   };
 }

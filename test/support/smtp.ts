@@ -24,6 +24,8 @@ export interface TestSmtpOptions {
   auth?: { user: string; pass: string };
   /** Answer RCPT TO for these addresses with this 5xx/4xx reply. */
   refuse?: Record<string, { code: number; message: string }>;
+  /** Runs after a message has arrived and before the server replies 250 (a fault can be timed to that moment). */
+  beforeAccept?: (mail: CapturedMail) => Promise<void>;
 }
 
 export interface TestSmtpServer {
@@ -67,7 +69,7 @@ export async function startTestSmtp(options: TestSmtpOptions = {}): Promise<Test
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
         const reply = `OK: queued as test-${messages.length + 1}`;
-        messages.push({
+        const mail: CapturedMail = {
           envelope: {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
@@ -76,9 +78,12 @@ export async function startTestSmtp(options: TestSmtpOptions = {}): Promise<Test
           reply: `250 ${reply}`,
           secure: session.secure,
           user: typeof session.user === 'string' ? session.user : undefined,
+        };
+        messages.push(mail);
+        void (options.beforeAccept?.(mail) ?? Promise.resolve()).finally(() => {
+          callback(null, reply);
+          for (const wake of waiters) wake();
         });
-        callback(null, reply);
-        for (const wake of waiters) wake();
       });
     },
   });

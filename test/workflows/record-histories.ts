@@ -16,7 +16,7 @@ import { KiB } from '../../common/units.js';
 import { startApplyWorkflow, startScanWorkflow } from '../../temporal/starters.js';
 import type { ScanOutcome, ScanUserResult } from '../../workflows/types.js';
 import { startTestSmtp } from '../support/smtp.js';
-import { startTestStack } from '../support/stack.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
 import { makeWorkDir } from '../support/trees.js';
 import { insertUser, registerUsersFromTree } from '../support/users.js';
 
@@ -29,16 +29,31 @@ function historyToObject(history: proto.temporal.api.history.v1.IHistory): objec
 }
 
 async function run(): Promise<void> {
-  const smtp = await startTestSmtp();
+  // The email to `late` finds PostgreSQL gone when the server accepts it (for 3 s), so its applyScan records the
+  // send in a later activity.
+  const database: { of?: TestStack['db'] } = {};
+  const smtp = await startTestSmtp({
+    beforeAccept: async (mail) => {
+      const db = database.of;
+      if (!db || !mail.envelope.to.includes('late@example.org')) return;
+      await db.setReachable(false);
+      setTimeout(() => void db.setReachable(true), 3_000);
+    },
+  });
   // Tiny chunks so a scan takes several walk activities, as a large one does in production.
   const stack = await startTestStack({ XFC_SMTP_URL: smtp.url, XFC_SCAN_CHUNK: '1s' });
+  database.of = stack.db;
   try {
     makeWorkDir(stack.root, 'vol1', 'alice', { dirs: 30, filesPerDir: 200, size: 100 });
     makeWorkDir(stack.root, 'vol1', 'hoarder', { dirs: 2, filesPerDir: 10, size: 8192 });
+    makeWorkDir(stack.root, 'vol1', 'late', { dirs: 2, filesPerDir: 10, size: 8192 });
     makeWorkDir(stack.root, 'vol2', 'bob');
-    await registerUsersFromTree(stack.pool, stack.root, { hoarder: 'hoarder@example.org' });
+    await registerUsersFromTree(stack.pool, stack.root, {
+      hoarder: 'hoarder@example.org',
+      late: 'late@example.org',
+    });
     await stack.pool.query(
-      sql.unsafe`UPDATE xfc_control_user SET hard_limit_size = ${String(64n * KiB)} WHERE name = 'hoarder'`,
+      sql.unsafe`UPDATE xfc_control_user SET hard_limit_size = ${String(64n * KiB)} WHERE name IN ('hoarder', 'late')`,
     );
     await insertUser(stack.pool, { name: 'ghost', mountpoint: join(stack.root, 'vol1') });
     await stack.startWorkers('all');
@@ -73,6 +88,10 @@ async function run(): Promise<void> {
     const hoarder = await scan('hoarder', 'record-hoarder');
     if (hoarder.type !== 'scan.completed') throw new Error(`hoarder: ${hoarder.type}`);
     await save('apply-scan-email', await apply(hoarder));
+
+    const late = await scan('late', 'record-late');
+    if (late.type !== 'scan.completed') throw new Error(`late: ${late.type}`);
+    await save('apply-scan-email-recorded-later', await apply(late));
 
     const ghost = await scan('ghost', 'record-ghost');
     await save('scan-user-failed', 'scan-ghost');

@@ -18,7 +18,14 @@ const files = readdirSync(dir)
  */
 describe('recorded workflow histories replay against the current code', () => {
   it('has a history for every workflow path', () => {
-    for (const name of ['sweep', 'scan-user-complete', 'scan-user-failed', 'scan-user-duplicate', 'apply-scan-email']) {
+    for (const name of [
+      'sweep',
+      'scan-user-complete',
+      'scan-user-failed',
+      'scan-user-duplicate',
+      'apply-scan-email',
+      'apply-scan-email-recorded-later',
+    ]) {
       assert.ok(files.includes(`${name}.json`), `${name}.json is recorded`);
     }
   });
