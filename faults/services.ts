@@ -110,7 +110,10 @@ export async function ensurePostgresRunning(timeoutMs = 60_000): Promise<void> {
  * `pg_ctlcluster … stop` (fast: open sessions are terminated), `downMs` of nothing, then start; or with `downMs` 0
  * a plain `restart`. Returns how long the server did not answer.
  */
-export async function restartPostgres(downMs: number): Promise<{ unavailableMs: number }> {
+export async function restartPostgres(
+  downMs: number,
+  whileDown: () => void = () => undefined,
+): Promise<{ unavailableMs: number }> {
   const { version, name } = postgresCluster();
   const stoppedAt = Date.now();
   try {
@@ -118,6 +121,7 @@ export async function restartPostgres(downMs: number): Promise<{ unavailableMs: 
       await command('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, 'restart']);
     } else {
       await command('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, 'stop']);
+      whileDown();
       await sleep(downMs);
       await command('pg_ctlcluster', ['--skip-systemctl-redirect', version, name, 'start']);
     }

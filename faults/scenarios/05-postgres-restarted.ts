@@ -15,6 +15,8 @@ export interface PostgresRestartMeasured {
   /** Activity attempts beyond the first, over every applyScan and scanUser run: the retries the outage caused. */
   applyRetries: number;
   scanRetries: number;
+  /** Emails the SMTP server accepted while PostgreSQL was gone, recorded afterwards by recordNotificationSent. */
+  recordedLater: number;
   ledger: Ledger;
   processesAlive: boolean;
 }
@@ -32,7 +34,12 @@ export const postgresRestarted: Scenario<PostgresRestartMeasured> = {
   async run({ quick, note = () => undefined }) {
     const userCount = quick ? 16 : 40;
     const downMs = quick ? 2_000 : 15_000;
-    const stack = await startFaultStack({ smtp: true });
+    // Just before the restart the SMTP server holds its replies, and gives them once PostgreSQL is down: those
+    // emails are accepted while the database is gone (the moment that once sent an email twice).
+    let holdReplies: { until: Promise<void>; release: () => void } | undefined;
+    const stack = await startFaultStack({
+      smtp: { beforeAccept: () => holdReplies?.until ?? Promise.resolve() },
+    });
     const checks = new Checks();
     try {
       const users = Array.from({ length: userCount }, (_, i) => `user${String(i).padStart(3, '0')}`);
@@ -42,10 +49,10 @@ export const postgresRestarted: Scenario<PostgresRestartMeasured> = {
       await putOverQuota(stack.pool, overQuota);
       const processes = await Promise.all([stack.start('control'), stack.start('bridge'), stack.start('scan')]);
       // Results arrive a few at a time, so that applies are under way when the database goes.
-      const release = processes[2].throttle(5);
+      const releaseScanWorker = processes[2].throttle(5);
 
       await startSweep(stack, userCount);
-      const recordedBefore = await until(
+      await until(
         'a quarter of the users to be recorded',
         async () => {
           const n = (await scansPerUser(stack.pool)).size;
@@ -54,10 +61,20 @@ export const postgresRestarted: Scenario<PostgresRestartMeasured> = {
         120_000,
         50,
       );
-      note(`restarting PostgreSQL with ${recordedBefore} of ${userCount} users recorded`);
-      const restart = await restartPostgres(downMs);
+      let release = (): void => undefined;
+      const replies = new Promise<void>((resolve) => (release = resolve));
+      holdReplies = { until: replies, release };
+      const mail = stack.smtp!.messages;
+      const mailBefore = mail.length;
+      const held = await until('an email to arrive (its reply held)', () => mail.length > mailBefore, 120_000, 50);
+      const recordedAtRestart = (await scansPerUser(stack.pool)).size;
+      note(`restarting PostgreSQL with ${recordedAtRestart} of ${userCount} users recorded and an email's reply held`);
+      const restart = await restartPostgres(downMs, () => {
+        holdReplies?.release();
+        holdReplies = undefined;
+      });
       const upAt = Date.now();
-      release();
+      releaseScanWorker();
       note(`PostgreSQL back after ${seconds(restart.unavailableMs)}`);
 
       await waitUntilScanned(stack, users, 300_000);
@@ -85,15 +102,22 @@ export const postgresRestarted: Scenario<PostgresRestartMeasured> = {
 
       let applyRetries = 0;
       let scanRetries = 0;
+      let recordedLater = 0;
       for (const run of await executions(stack.client, 'ExecutionStatus != "Running"')) {
-        const retries = activityAttempts(await historyOf(stack.client, run.workflowId, run.runId)).retries;
-        if (run.type === workflowTypes.applyScan) applyRetries += retries;
-        if (run.type === workflowTypes.scanUser) scanRetries += retries;
+        const attempts = activityAttempts(await historyOf(stack.client, run.workflowId, run.runId));
+        if (run.type === workflowTypes.applyScan) applyRetries += attempts.retries;
+        if (run.type === workflowTypes.scanUser) scanRetries += attempts.retries;
+        recordedLater += attempts.scheduled.get('recordNotificationSent') ?? 0;
       }
       checks.expect(
         'the outage made activities fail and retry (it hit work in progress)',
         applyRetries + scanRetries > 0,
         `${applyRetries} apply and ${scanRetries} scan activity retries`,
+      );
+      checks.expect(
+        'an email accepted while PostgreSQL was down was recorded afterwards, not sent again',
+        held && recordedLater >= 1,
+        `${recordedLater} recorded afterwards`,
       );
       const processesAlive = processes.every((p) => p.alive());
       checks.expect(
@@ -103,16 +127,18 @@ export const postgresRestarted: Scenario<PostgresRestartMeasured> = {
       );
       return {
         summary:
-          `down ${seconds(restart.unavailableMs)} with ${recordedBefore}/${userCount} recorded; ` +
-          `${applyRetries} apply + ${scanRetries} scan activity retries; all recorded ${seconds(drainedAfterMs)} ` +
+          `down ${seconds(restart.unavailableMs)} with ${recordedAtRestart}/${userCount} recorded; ` +
+          `${applyRetries} apply + ${scanRetries} scan activity retries; ${recordedLater} email(s) accepted while it ` +
+          `was down, recorded afterwards; all recorded ${seconds(drainedAfterMs)} ` +
           `after it was back; ${describeLedger(entry)}; ${processesAlive ? 'no process crashed' : 'A PROCESS CRASHED'}`,
         checks: checks.list,
         measured: {
-          recordedBefore,
+          recordedBefore: recordedAtRestart,
           unavailableMs: restart.unavailableMs,
           drainedAfterMs,
           applyRetries,
           scanRetries,
+          recordedLater,
           ledger: entry,
           processesAlive,
         },
