@@ -234,7 +234,7 @@ async function main(): Promise<number> {
         `time; ${ms(walkParallelMs / users.length)} per directory ${options.maxWalks} at a time): ` +
         `overhead ${ms(perScanWallMs - walkPerDirMs)} per scan beyond the walk`,
       `latency per scan (scanUser start → applied): median ${s(percentile(endToEnd, 50))}, p95 ${s(percentile(endToEnd, 95))}; ` +
-        `scan start → end (inspect + walk activities): median ${ms(percentile(walkPhase, 50))}, p95 ${ms(percentile(walkPhase, 95))}`,
+        `scan start → end (inspect + walk activities): median ${s(percentile(walkPhase, 50))}, p95 ${s(percentile(walkPhase, 95))}`,
       `CPU during the run (of ${wall.toFixed(1)} s wall, ${availableParallelism()} CPUs): Temporal server ` +
         `${share(cpu.temporal)}, control worker ${share(cpu.control)}, scan worker ${share(cpu.scan)}, bridge ` +
         `${share(cpu.bridge)}, PostgreSQL ${share(cpu.postgres)}, RabbitMQ ${share(cpu.rabbitmq)}`,
