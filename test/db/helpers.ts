@@ -6,8 +6,11 @@ import { openPool } from '../../db/pool.js';
 import { ageBucketLabels, ageBucketLimits, scanCompleted, type ScanCompleted } from '../../messages/v1/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
-/** The production DDL and rows of django-xfc_control (two volumes, three users). */
-export const fixturePath = new URL('../../../shared/fixtures/django-xfc_control-0001.sql', import.meta.url);
+/**
+ * The production DDL and rows of django-xfc_control (two volumes, three users): a copy of the project's shared
+ * fixture (shared/fixtures/django-xfc_control-0001.sql), kept in the repository so a clone anywhere can run it.
+ */
+export const fixturePath = new URL('./fixtures/django-xfc_control-0001.sql', import.meta.url);
 
 /** Runs SQL text (several statements allowed) on the database at `url`. */
 export async function runSql(url: string, text: string): Promise<void> {
