@@ -21,6 +21,11 @@ export interface EmailList {
 /** Django's EmailField is varchar(254); a plain address, no display name. */
 const emailPattern = /^[^\s@,;<>"()[\]\\]+@[^\s@,;<>"()[\]\\]+\.[^\s@,;<>"()[\]\\.][^\s@,;<>"()[\]\\]*$/;
 
+/** Whether `value` is an address a user row may hold (from the emails file or LDAP alike). */
+export function isEmailAddress(value: string): boolean {
+  return value.length <= 254 && emailPattern.test(value);
+}
+
 export function parseEmailCsv(text: string): EmailList {
   const emails = new Map<string, string>();
   const firstLine = new Map<string, number>();
@@ -52,7 +57,7 @@ export function parseEmailCsv(text: string): EmailList {
       problems.push({ line, problem: `username ${JSON.stringify(username)} ${nameProblem}` });
       continue;
     }
-    if (email.length > 254 || !emailPattern.test(email)) {
+    if (!isEmailAddress(email)) {
       problems.push({ line, problem: `${JSON.stringify(email)} is not an email address` });
       continue;
     }

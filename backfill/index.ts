@@ -3,6 +3,7 @@ import type { DatabasePool } from 'slonik';
 import { UsageError } from '../common/errors.js';
 import { runBackfill } from './apply.js';
 import { discoverUserDirectories } from './discover.js';
+import type { LdapAddresses } from './ldap.js';
 import { backfillReport, type BackfillReport } from './report.js';
 
 export type { BackfillReport } from './report.js';
@@ -14,8 +15,10 @@ export interface BackfillOptions {
   exclude: string[];
   temporalQuota: bigint;
   hardQuota: bigint;
-  /** username → address; users missing here get notify off. */
+  /** username → address (the emails file); it wins over LDAP. Users with no address get notify off. */
   emails: Map<string, string>;
+  /** Looks up the addresses the emails file does not give (LDAP); see backfill/ldap.ts. */
+  lookupEmails?: { source: string; lookup: (usernames: string[]) => Promise<LdapAddresses> };
   notify: boolean;
   dryRun: boolean;
 }
@@ -34,12 +37,25 @@ export async function backfillUsers(pool: DatabasePool, options: BackfillOptions
         'Nothing was written.',
     );
   }
+  const unnamed = discovery.directories.map((dir) => dir.username).filter((name) => !options.emails.has(name));
+  const looked = options.lookupEmails ? await options.lookupEmails.lookup(unnamed) : undefined;
   const settings = {
     temporalQuota: options.temporalQuota,
     hardQuota: options.hardQuota,
     notify: options.notify,
-    emails: options.emails,
+    emails: new Map([...(looked?.emails ?? []), ...options.emails]),
   };
   const outcome = await runBackfill(pool, discovery, settings, { dryRun: options.dryRun });
-  return backfillReport(discovery, outcome, settings);
+  const report = backfillReport(discovery, outcome, settings);
+  if (!options.lookupEmails || !looked) return report;
+  const created = new Set(report.created.map((user) => user.username));
+  return {
+    ...report,
+    ldap: {
+      source: options.lookupEmails.source,
+      addresses: report.created.filter((user) => !options.emails.has(user.username) && looked.emails.has(user.username))
+        .length,
+      problems: looked.problems.filter((problem) => created.has(problem.username)),
+    },
+  };
 }

@@ -29,6 +29,8 @@ export interface BackfillReport {
   missingVolumes: string[];
   /** Problems that make the exit status non-zero. */
   failures: string[];
+  /** With an LDAP lookup: where, how many created users got their address from it, and what it could not use. */
+  ldap?: { source: string; addresses: number; problems: Array<{ username: string; problem: string }> };
   /** Distinct usernames found = created + present + conflicts. */
   summary: { found: number; created: number; present: number; skipped: number; conflicts: number; differences: number };
 }

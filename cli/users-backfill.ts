@@ -57,6 +57,14 @@ export function formatBackfillReport(report: BackfillReport): string {
     );
     out.push(`Already registered: ${summary.present}.`);
   }
+  if (report.ldap) {
+    out.push(
+      `Addresses from LDAP (${report.ldap.source}): ${report.ldap.addresses} of the ${dry ? 'users to create' : 'created users'}` +
+        (report.ldap.problems.length > 0
+          ? `; not usable: ${report.ldap.problems.map((p) => `${p.username} (${p.problem})`).join(', ')}`
+          : '.'),
+    );
+  }
   if (report.withoutEmail.length > 0) {
     out.push(
       `No email address, so notifications off (${report.withoutEmail.length}): ${report.withoutEmail.join(', ')}`,

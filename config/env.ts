@@ -66,6 +66,19 @@ export interface XfcConfig {
     reminderIntervalMs: number;
     minIntervalMs: number;
   };
+  /**
+   * Where `xfc users backfill` looks up addresses of users the emails file does not name: off unless
+   * XFC_LDAP_URL is set. Anonymous unless a bind DN and password are given.
+   */
+  ldap?: {
+    url: string;
+    baseDn: string;
+    bindDn?: string;
+    password?: string;
+    /** The attribute that holds the account name (uid) and the one that holds the address (mail). */
+    userAttribute: string;
+    mailAttribute: string;
+  };
   quotas: {
     /** Default temporal quota for new users, byte·days. */
     temporalByteDays: bigint;
@@ -140,6 +153,7 @@ export function loadConfig(env: Env = process.env): XfcConfig {
       reminderIntervalMs: read.duration('XFC_NOTIFY_REMINDER_INTERVAL', '7d', 0),
       minIntervalMs: read.duration('XFC_NOTIFY_MIN_INTERVAL', '1d', 0),
     },
+    ...read.ldap(),
     quotas: {
       temporalByteDays: read.size('XFC_DEFAULT_TEMPORAL_QUOTA', '300TiB'),
       hardBytes: read.size('XFC_DEFAULT_HARD_QUOTA', '40TiB'),
@@ -264,6 +278,39 @@ class EnvReader {
       ...(certFile !== undefined && { certFile }),
       ...(keyFile !== undefined && { keyFile }),
       ...(serverName !== undefined && { serverName }),
+    };
+  }
+
+  /** XFC_LDAP_URL, XFC_LDAP_BASE_DN, XFC_LDAP_BIND_DN, XFC_LDAP_PASSWORD, XFC_LDAP_USER_ATTRIBUTE, …_MAIL_ATTRIBUTE. */
+  ldap(): Pick<XfcConfig, 'ldap'> {
+    const url = this.raw('XFC_LDAP_URL');
+    if (url === undefined) return {};
+    this.url('XFC_LDAP_URL', url, ['ldap:', 'ldaps:']);
+    const baseDn = this.raw('XFC_LDAP_BASE_DN');
+    if (baseDn === undefined) {
+      throw new ConfigError(
+        'XFC_LDAP_URL is set but XFC_LDAP_BASE_DN is not: name the subtree that holds the accounts, e.g. ou=People,dc=example,dc=org.',
+      );
+    }
+    const bindDn = this.raw('XFC_LDAP_BIND_DN');
+    const password = this.raw('XFC_LDAP_PASSWORD');
+    if ((bindDn === undefined) !== (password === undefined)) {
+      throw new ConfigError('XFC_LDAP_BIND_DN and XFC_LDAP_PASSWORD go together: set both, or neither (anonymous).');
+    }
+    const attribute = (name: string, fallback: string): string => {
+      const value = this.string(name, fallback);
+      if (!/^[A-Za-z][A-Za-z0-9-]*$/.test(value)) this.fail(name, value, 'an LDAP attribute name such as uid or mail');
+      return value;
+    };
+    return {
+      ldap: {
+        url,
+        baseDn,
+        ...(bindDn !== undefined && { bindDn }),
+        ...(password !== undefined && { password }),
+        userAttribute: attribute('XFC_LDAP_USER_ATTRIBUTE', 'uid'),
+        mailAttribute: attribute('XFC_LDAP_MAIL_ATTRIBUTE', 'mail'),
+      },
     };
   }
 

@@ -4,7 +4,7 @@ import { loadEmailFile } from '../../backfill/emails.js';
 import { ExitCode, UsageError, UserError } from '../../common/errors.js';
 import { parseSize } from '../../common/units.js';
 import { usernameProblem } from '../../common/username.js';
-import { loadConfig } from '../../config/env.js';
+import { loadConfig, redact } from '../../config/env.js';
 import { withPool } from '../../db/pool.js';
 import { recentScans } from '../../db/scans.js';
 import { getUser, listUsers } from '../../db/users.js';
@@ -82,6 +82,7 @@ interface BackfillArgs {
   'temporal-quota'?: string;
   'hard-quota'?: string;
   emails?: string;
+  ldap?: boolean;
   notify: boolean;
   'dry-run': boolean;
   json: boolean;
@@ -121,7 +122,12 @@ const backfill: CommandModule<object, BackfillArgs> = {
         type: 'string',
         describe: 'hard quota for new users, e.g. 40TiB (default XFC_DEFAULT_HARD_QUOTA)',
       })
-      .option('emails', { type: 'string', describe: 'CSV file of username,email lines' })
+      .option('emails', { type: 'string', describe: 'CSV file of username,email lines (wins over LDAP)' })
+      .option('ldap', {
+        type: 'boolean',
+        describe:
+          'look up the other addresses in LDAP (XFC_LDAP_URL, XFC_LDAP_BASE_DN, …); on by default when XFC_LDAP_URL is set, --no-ldap: off',
+      })
       .option('notify', {
         type: 'boolean',
         default: true,
@@ -131,6 +137,10 @@ const backfill: CommandModule<object, BackfillArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'print the report as JSON' })
       .example('$0 users backfill --dry-run', 'see what would be registered')
       .example('$0 users backfill --exclude vol1 --emails emails.csv', 'register users with their addresses')
+      .example(
+        'XFC_LDAP_URL=ldaps://ldap.example XFC_LDAP_BASE_DN=ou=People,dc=example $0 users backfill',
+        'addresses from LDAP',
+      )
       .epilogue(
         'Only reads the tree. Existing users are never changed; differences are reported. Exit status 1 when a ' +
           'volume could not be read or a name has directories on two volumes.',
@@ -140,6 +150,10 @@ const backfill: CommandModule<object, BackfillArgs> = {
     const temporalQuota = sizeOption('temporal-quota', args['temporal-quota'], config.quotas.temporalByteDays);
     const hardQuota = sizeOption('hard-quota', args['hard-quota'], config.quotas.hardBytes);
     const emails = args.emails ? await loadEmailFile(args.emails) : new Map<string, string>();
+    const ldap = args.ldap === false ? undefined : config.ldap;
+    if (args.ldap === true && !ldap) {
+      throw new UsageError('--ldap needs XFC_LDAP_URL and XFC_LDAP_BASE_DN (see the README’s configuration table).');
+    }
     const report = await explainDatabaseError(config.databaseUrl, () =>
       withPool(config.databaseUrl, (pool) =>
         backfillUsers(pool, {
@@ -148,6 +162,15 @@ const backfill: CommandModule<object, BackfillArgs> = {
           temporalQuota,
           hardQuota,
           emails,
+          ...(ldap && {
+            lookupEmails: {
+              source: `${redact(ldap.url)} ${ldap.baseDn}`,
+              lookup: async (usernames: string[]) => {
+                const { lookupLdapEmails } = await import('../../backfill/ldap.js');
+                return lookupLdapEmails(ldap, usernames);
+              },
+            },
+          }),
           notify: args.notify,
           dryRun: args['dry-run'],
         }),

@@ -24,4 +24,19 @@ describe('loadConfig', () => {
     );
     assert.throws(() => loadConfig({ XFC_ROOT: 'relative/dir' }), /XFC_ROOT.*absolute path/);
   });
+
+  it('reads the LDAP lookup only when XFC_LDAP_URL is set, and refuses half a configuration', () => {
+    assert.equal(loadConfig({}).ldap, undefined);
+    const base = { XFC_LDAP_URL: 'ldaps://ldap.example.org', XFC_LDAP_BASE_DN: 'ou=People,dc=example,dc=org' };
+    assert.deepEqual(loadConfig(base).ldap, {
+      url: 'ldaps://ldap.example.org',
+      baseDn: 'ou=People,dc=example,dc=org',
+      userAttribute: 'uid',
+      mailAttribute: 'mail',
+    });
+    assert.throws(() => loadConfig({ XFC_LDAP_URL: base.XFC_LDAP_URL }), /XFC_LDAP_BASE_DN is not/);
+    assert.throws(() => loadConfig({ ...base, XFC_LDAP_URL: 'http://ldap' }), /XFC_LDAP_URL.*ldap:\/\/ or ldaps:\/\//);
+    assert.throws(() => loadConfig({ ...base, XFC_LDAP_BIND_DN: 'cn=xfc' }), /go together/);
+    assert.throws(() => loadConfig({ ...base, XFC_LDAP_MAIL_ATTRIBUTE: 'mail)(x' }), /XFC_LDAP_MAIL_ATTRIBUTE/);
+  });
 });
