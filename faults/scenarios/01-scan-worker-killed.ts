@@ -73,13 +73,18 @@ export const scanWorkerKilled: Scenario<ScanWorkerKilledMeasured> = {
         const at = walk.lastHeartbeatAt.getTime();
         if (seen.at(-1)?.at !== at) seen.push({ files: walk.heartbeat.progress.files, at });
       };
+      // Kill once the walk has passed 40 % of the files or, on a host so loaded that the throttled walk crawls,
+      // once it has made progress over 30 s of heartbeats: either way a crash in the middle of a walk.
       await until(
-        'the walk to pass 40 % of the files',
+        'the walk to pass 40 % of the files (or to progress for 30 s)',
         async () => {
           await observe();
-          return (seen.at(-1)?.files ?? 0) >= totalFiles * 0.4;
+          const last = seen.at(-1);
+          const first = seen.find((beat) => beat.files > 0);
+          if (!last || !first) return false;
+          return last.files >= totalFiles * 0.4 || (last.files > first.files && last.at - first.at >= 30_000);
         },
-        120_000,
+        180_000,
         20,
       );
       // Kill at a random moment of the heartbeat cycle that follows the latest recorded heartbeat, as a crash would

@@ -6,7 +6,7 @@ import { assertChecksHeld } from './assert-outcome.js';
 describe('fault 1: the scan worker is SIGKILLed mid-walk', () => {
   it(
     'resumes from the last heartbeat, redoing at most one heartbeat interval of walking',
-    { timeout: 240_000 },
+    { timeout: 300_000 },
     async (t) => {
       const outcome = await scanWorkerKilled.run({ quick: true });
       assertChecksHeld(t, outcome);
