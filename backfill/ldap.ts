@@ -1,5 +1,5 @@
 import { Client, EqualityFilter, OrFilter, type Entry } from 'ldapts';
-import { UsageError, errorMessage } from '../common/errors.js';
+import { UserError, errorMessage } from '../common/errors.js';
 import type { XfcConfig } from '../config/env.js';
 import { redact } from '../config/env.js';
 import { isEmailAddress } from './emails.js';
@@ -20,8 +20,8 @@ const namesPerSearch = 100;
  * Looks up the addresses of `usernames` in the directory (JASMIN's accounts are in LDAP): one subtree search per
  * 100 names for entries whose user attribute equals the name, reading the mail attribute. Names are matched
  * exactly and passed as filter values, never spliced into filter text. A name with two entries that disagree, or
- * an address that is not plain, gets no address and is reported. Fails with a UsageError, before anything is
- * written, when the directory cannot be reached or refuses the bind or the search.
+ * an address that is not plain, gets no address and is reported. Fails with a UserError (exit status 1), before
+ * anything is written, when the directory cannot be reached or refuses the bind or the search.
  */
 export async function lookupLdapEmails(
   settings: LdapSettings,
@@ -57,7 +57,7 @@ export async function lookupLdapEmails(
       }
     }
   } catch (err) {
-    throw new UsageError(
+    throw new UserError(
       `The LDAP lookup at ${where} (base ${settings.baseDn}) failed: ${errorMessage(err)}. Nothing was written. ` +
         'Check XFC_LDAP_URL, XFC_LDAP_BASE_DN and the bind DN and password, or unset XFC_LDAP_URL to use only --emails.',
     );

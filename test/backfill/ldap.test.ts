@@ -4,7 +4,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { backfillUsers } from '../../backfill/index.js';
 import { lookupLdapEmails, type LdapSettings } from '../../backfill/ldap.js';
-import { UsageError } from '../../common/errors.js';
+import { UserError } from '../../common/errors.js';
 import { TiB } from '../../common/units.js';
 import { migratedDatabase, type MigratedDatabase } from '../db/helpers.js';
 import {
@@ -81,7 +81,8 @@ describe('addresses from LDAP (a real slapd)', { skip: missing }, () => {
     await assert.rejects(
       lookupLdapEmails({ ...settings, bindDn: testAdmin.dn, password: 'wrong' }, ['bob']),
       (err: unknown) =>
-        err instanceof UsageError &&
+        err instanceof UserError &&
+        err.exitCode === 1 &&
         /LDAP lookup at ldap:\/\/127\.0\.0\.1:\d+ .*failed: .*Nothing was written/.test(err.message),
     );
   });
@@ -90,7 +91,7 @@ describe('addresses from LDAP (a real slapd)', { skip: missing }, () => {
     const started = Date.now();
     await assert.rejects(
       lookupLdapEmails({ ...settings, url: `ldap://127.0.0.1:${await freePort()}` }, ['bob']),
-      (err: unknown) => err instanceof UsageError && /ECONNREFUSED/.test(err.message),
+      (err: unknown) => err instanceof UserError && /ECONNREFUSED/.test(err.message),
     );
     assert.ok(Date.now() - started < 5_000);
   });
