@@ -716,7 +716,10 @@ export function dirWorkerMain(): void {
       nowMs = config.nowMs;
       useMtime = config.ageBasis === 'mtime';
       excluded = new Set(config.exclude);
+      // A thread may serve several walks one after another (walker/thread-pool.ts): each starts unprobed.
       mode = config.mode ?? 'sync';
+      lastProbe = -Infinity;
+      probed = 0;
       return;
     }
     if ('stop' in message) {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { scanReport, type ScanReport } from '../../messages/v1/scan-report.js';
 import { walk, WalkError, type WalkOptions } from '../../walker/index.js';
+import { parkedWalkerThreads } from '../../walker/thread-pool.js';
 import { DAY_MS, makeMixedTree, makeTempDir, removeTree, type MixedTree } from './fixtures.js';
 import { referenceScan, type Reference } from './reference.js';
 
@@ -127,6 +128,16 @@ describe('walk over a mixed tree', () => {
     assertMatchesReference(actual, ref);
     const withExclusion = await report({ root: tree.root, now, ageBasis: 'ctime' });
     assert.equal(actual.totals.files, withExclusion.totals.files + 1, 'the copy inside .snapshot');
+  });
+
+  it('reuses its threads from walk to walk, each walk with its own settings', async () => {
+    const snapshotIncluded = await report({ root: tree.root, now, ageBasis: 'ctime', mode: 'async', exclude: [] });
+    assert.ok(parkedWalkerThreads() >= 1, 'the threads wait for the next walk');
+    const parked = parkedWalkerThreads();
+    const next = await report({ root: tree.root, now, ageBasis: 'mtime' });
+    assert.equal(parkedWalkerThreads(), parked, 'the next walk took them and gave them back');
+    assertMatchesReference(next, referenceScan(tree.root, { now, ageBasis: 'mtime' }));
+    assert.equal(next.totals.files, snapshotIncluded.totals.files - 1, 'the .snapshot exclusion is back');
   });
 
   it('gives the same report with asynchronous calls (the slow-filesystem mode) and with one thread', async () => {
