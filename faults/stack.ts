@@ -1,16 +1,17 @@
 import { rmSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { declareTopology } from '../amqp/topology.js';
-import { loadConfig, type XfcConfig } from '../config/env.js';
+import { loadConfig } from '../config/env.js';
 import { migrate } from '../db/migrate.js';
-import { openPool, type DatabasePool } from '../db/pool.js';
+import { openPool } from '../db/pool.js';
 import { connectTemporal } from '../temporal/client.js';
 import { sweepScheduleId } from '../temporal/names.js';
-import { createTestDatabase, type TestDatabase } from '../test/support/postgres.js';
-import { createTestVhost, type TestVhost } from '../test/support/rabbitmq.js';
+import { createTestDatabase } from '../test/support/postgres.js';
+import { createTestVhost } from '../test/support/rabbitmq.js';
 import { scratchDir } from '../test/support/scratch.js';
 import { startTestSmtp, type TestSmtpOptions, type TestSmtpServer } from '../test/support/smtp.js';
-import { startTestTemporal, type TestTemporal } from '../test/support/temporal.js';
+import type { StackServices } from '../test/support/stack.js';
+import { startTestTemporal } from '../test/support/temporal.js';
 import { startXfc, type Role, type RunAs, type XfcChild } from './processes.js';
 
 export interface FaultStackOptions {
@@ -26,18 +27,8 @@ export interface FaultStackOptions {
   temporalDbDir?: string;
 }
 
-export interface FaultStack {
-  config: XfcConfig;
-  /** The environment every xfc process gets. */
-  env: Record<string, string>;
-  /** XFC_ROOT: users' work directories go under `<root>/<volume>/user_cache/<name>`. */
-  root: string;
-  db: TestDatabase;
-  vhost: TestVhost;
-  temporal: TestTemporal;
+export interface FaultStack extends StackServices {
   smtp: TestSmtpServer | undefined;
-  pool: DatabasePool;
-  client: Client;
   /** Starts `xfc worker --role control|scan` or `xfc bridge` as a child process and waits until it is up. */
   start(role: Role, options?: { runAs?: RunAs; env?: Record<string, string> }): Promise<XfcChild>;
   /** Every process started so far (dead ones too). */

@@ -10,16 +10,21 @@ import { scratchDir } from './scratch.js';
 import { createTestVhost, type TestVhost } from './rabbitmq.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
 
-export interface TestStack {
+/** The real services a test or fault scenario gets of its own, and the configuration that points at them. */
+export interface StackServices {
   config: XfcConfig;
   /** The environment the stack's config was read from: pass it to child processes (`xfc worker`, …). */
   env: Record<string, string>;
+  /** XFC_ROOT: users' work directories go under `<root>/<volume>/user_cache/<name>`. */
   root: string;
   db: TestDatabase;
   vhost: TestVhost;
   temporal: TestTemporal;
   pool: DatabasePool;
   client: Client;
+}
+
+export interface TestStack extends StackServices {
   /** Starts in-process workers of a role (stopped by `stop()`). */
   startWorkers(role: WorkerRole): Promise<RunningWorkers>;
   stop(): Promise<void>;
