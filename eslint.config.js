@@ -30,7 +30,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.cjs'] },
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.cjs', 'scripts/*.cjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -78,6 +78,15 @@ export default tseslint.config(
     // The CommonJS launcher (bin/xfc.cjs) runs in Node's CommonJS scope.
     files: ['bin/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
+    // scripts/build-native.cjs runs at `npm ci`, before (and without) the TypeScript toolchain.
+    files: ['scripts/*.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { process: 'readonly', console: 'readonly', require: 'readonly', __dirname: 'readonly' },
+    },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,
 );

@@ -6,9 +6,11 @@ import { HardLinkSet } from './hardlinks.js';
  * Where a walk stopped and what it had counted, as plain JSON (no bigint, no Buffer): a CLI file, a Temporal
  * heartbeat or an activity result. Byte paths are base64 so any name survives any JSON transport.
  *
- * The cursor is the last unit accounted: the directory `path` and the last name accounted in it (`after`), or
- * `after: null` when all of its own entries were; null before anything was accounted. Everything that walk
- * order puts after the cursor is still to do; everything before is in the sums.
+ * The cursor is the last unit accounted: the directory `path` and, for each level of it whose unit does not
+ * start at the beginning of its directory, the getdents position of that unit (`units`, "level:cookie,…"); with
+ * `subtreeDone` the last component could not be entered and the walk goes on after it. Null before anything was
+ * accounted. Everything that walk order puts after the cursor is still to do; everything before is in the sums.
+ * (`after`, a name inside a directory, was the previous walker's cursor; such checkpoints are refused.)
  */
 const count = z.number().int().nonnegative();
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'base64');
@@ -21,7 +23,18 @@ export const walkCheckpointSchema = z.object({
   now: z.string().datetime(),
   ageBasis,
   exclude: z.array(z.string()),
-  cursor: z.object({ path: base64, after: base64.nullable() }).nullable(),
+  cursor: z
+    .object({
+      path: base64,
+      after: base64.nullable(),
+      units: z
+        .string()
+        .max(65_000)
+        .regex(/^(\d+:\d+(,\d+:\d+)*)?$/)
+        .optional(),
+      subtreeDone: z.boolean().optional(),
+    })
+    .nullable(),
   entries: count,
   files: count,
   directories: count,
@@ -35,6 +48,7 @@ export const walkCheckpointSchema = z.object({
     unreadable: count,
     vanished: count,
     otherDevice: count,
+    otherMount: count.default(0),
     otherErrors: count,
     samples: z.array(z.object({ kind: errorKind, path: z.string(), code: z.string() })).max(20),
   }),

@@ -17,6 +17,14 @@ const MAX_SAMPLE_PATH = 4200;
 /** Hard-link inodes kept in a checkpoint, in bytes of varints (base64 adds a third). */
 const HARD_LINK_BYTES = 75_000;
 
+/** The last unit accounted (see WalkCheckpoint's cursor); rel and after are byte strings. */
+export interface Cursor {
+  rel: string;
+  after: string | null;
+  units?: string;
+  subtreeDone?: boolean;
+}
+
 interface TopEntry {
   /** First-level name as a byte string; '' = files directly in the root. */
   key: string;
@@ -40,13 +48,13 @@ export class Tally {
   byteDays = 0n;
   readonly histFiles = [0, 0, 0, 0, 0];
   readonly histBytes = [0n, 0n, 0n, 0n, 0n];
-  readonly errors = { unreadable: 0, vanished: 0, otherDevice: 0, otherErrors: 0 };
+  readonly errors = { unreadable: 0, vanished: 0, otherDevice: 0, otherMount: 0, otherErrors: 0 };
   readonly samples: Array<{ kind: ErrorKind; path: string; code: string }> = [];
   links = new HardLinkSet();
   /** Hard-link inodes a checkpoint this walk resumed from had to leave out. */
   linksDropped = 0;
   /** Last unit accounted (see WalkCheckpoint); null before the first. */
-  cursor: { rel: string; after: string | null } | null = null;
+  cursor: Cursor | null = null;
   private current: TopEntry | null = null;
   private byBytes: TopEntry[] = [];
   private byTemporal: TopEntry[] = [];
@@ -96,17 +104,20 @@ export class Tally {
     this.errors.unreadable += record.unreadable;
     this.errors.vanished += record.vanished;
     this.errors.otherDevice += record.otherDevice;
+    this.errors.otherMount += record.otherMount ?? 0;
     this.errors.otherErrors += record.otherErrors;
     for (const sample of record.samples) {
       if (this.samples.length >= MAX_SAMPLES) break;
       this.samples.push({ kind: sample.kind, path: displayPath(sample.rel), code: sample.code });
     }
     this.cursor = { rel: record.rel, after: record.after };
+    if (record.units) this.cursor.units = record.units;
+    if (record.subtreeDone) this.cursor.subtreeDone = true;
   }
 
   get errorCount(): number {
     const e = this.errors;
-    return e.unreadable + e.vanished + e.otherDevice + e.otherErrors;
+    return e.unreadable + e.vanished + e.otherDevice + e.otherMount + e.otherErrors;
   }
 
   /** The final report; call once, after the last record. */
@@ -119,7 +130,8 @@ export class Tally {
       errors.otherErrors++;
       if (samples.length < MAX_SAMPLES) samples.push({ kind: 'otherErrors', path: '.', code: 'EHARDLINKSFORGOTTEN' });
     }
-    const partial = errors.unreadable + errors.vanished + errors.otherDevice + errors.otherErrors > 0;
+    const partial =
+      errors.unreadable + errors.vanished + errors.otherDevice + errors.otherMount + errors.otherErrors > 0;
     return {
       status: partial ? 'partial' : 'complete',
       totals: {
@@ -150,6 +162,8 @@ export class Tally {
       cursor: this.cursor && {
         path: b64(this.cursor.rel),
         after: this.cursor.after === null ? null : b64(this.cursor.after),
+        ...(this.cursor.units ? { units: this.cursor.units } : {}),
+        ...(this.cursor.subtreeDone ? { subtreeDone: true } : {}),
       },
       entries: this.entries,
       files: this.files,
@@ -178,6 +192,8 @@ export class Tally {
       rel: text(checkpoint.cursor.path),
       after: checkpoint.cursor.after === null ? null : text(checkpoint.cursor.after),
     };
+    if (tally.cursor && checkpoint.cursor?.units) tally.cursor.units = checkpoint.cursor.units;
+    if (tally.cursor && checkpoint.cursor?.subtreeDone) tally.cursor.subtreeDone = true;
     tally.entries = checkpoint.entries;
     tally.files = checkpoint.files;
     tally.directories = checkpoint.directories;

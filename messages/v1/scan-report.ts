@@ -26,7 +26,7 @@ export const scanTotals = z.object({
   temporalByteDays: decimalString,
 });
 
-export const errorKind = z.enum(['unreadable', 'vanished', 'otherDevice', 'otherErrors']);
+export const errorKind = z.enum(['unreadable', 'vanished', 'otherDevice', 'otherMount', 'otherErrors']);
 
 export const scanErrors = z.object({
   /** Directories the scanner could not list or enter (EACCES, EPERM). */
@@ -35,6 +35,11 @@ export const scanErrors = z.object({
   vanished: count,
   /** Directories on another filesystem: counted, not entered. */
   otherDevice: count,
+  /**
+   * Directories that are another mount of the same filesystem (a bind mount): counted, not entered. Added after
+   * v1's first release: optional, a message without it means 0.
+   */
+  otherMount: count.optional(),
   otherErrors: count,
   /** Up to 20 examples. */
   samples: z.array(z.object({ kind: errorKind, path: z.string().max(4200), code: z.string().max(40) })).max(20),
