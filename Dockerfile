@@ -9,6 +9,11 @@ ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 # --- build: compile TypeScript and bundle the workflows ----------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
+# python3, make and a C compiler build the native walker (native/, binding.gyp) with the node-gyp npm ships,
+# against the Node headers the image has in /usr/local/include/node.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
 # --ignore-scripts: package.json's allowScripts already denies the only install scripts in the tree (@swc/core,
@@ -19,6 +24,8 @@ COPY . .
 # tsc → dist/, then dist/workflow-bundle.js: the control worker loads this prebuilt bundle instead of running
 # webpack at start-up, so what runs is exactly what was built here.
 RUN npm run build && test -s dist/workflow-bundle.js
+# The native walker (skipped by --ignore-scripts above): build/Release/xfc_walker.node, loaded by dist/walker.
+RUN npm run build:native && test -s build/Release/xfc_walker.node
 
 # --- production dependencies only, from the same lockfile --------------------------------------------------------
 FROM ${NODE_IMAGE} AS prod-deps
@@ -48,6 +55,7 @@ COPY package.json ./
 COPY bin/ ./bin/
 COPY --from=prod-deps /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+COPY --from=build /src/build/Release/xfc_walker.node ./build/Release/xfc_walker.node
 # SQL migrations are read from db/migrations (db/migrate.ts looks beside the sources when running from dist/).
 COPY --from=build /src/db/migrations ./db/migrations
 

@@ -24,7 +24,7 @@ const forbiddenInWorkflows = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'var/**', 'node_modules/**', 'docs/**'] },
+  { ignores: ['dist/**', 'var/**', 'node_modules/**', 'docs/**', 'build/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

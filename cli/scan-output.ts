@@ -87,13 +87,16 @@ export function formatScanReport(report: ScanReport, header: ScanHeader, progres
     ),
   );
   lines.push('');
-  const errorCount = errors.unreadable + errors.vanished + errors.otherDevice + errors.otherErrors;
+  const otherMount = errors.otherMount ?? 0;
+  const errorCount = errors.unreadable + errors.vanished + errors.otherDevice + otherMount + errors.otherErrors;
   if (errorCount === 0) {
     lines.push('Errors: none');
   } else {
     lines.push(
       `Errors: ${errors.unreadable} unreadable, ${errors.vanished} vanished during the scan, ` +
-        `${errors.otherDevice} on other filesystems (not entered), ${errors.otherErrors} other`,
+        `${errors.otherDevice} on other filesystems (not entered), ` +
+        (otherMount > 0 ? `${otherMount} other mounts of this filesystem (not entered), ` : '') +
+        `${errors.otherErrors} other`,
     );
     lines.push(
       formatTable(

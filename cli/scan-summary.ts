@@ -13,14 +13,15 @@ export function describeScanResult(result: ScanUserResult): string {
   }
   const { message } = result;
   const { totals, errors } = message;
-  const errorCount = errors.unreadable + errors.vanished + errors.otherDevice + errors.otherErrors;
+  const otherMount = errors.otherMount ?? 0;
+  const errorCount = errors.unreadable + errors.vanished + errors.otherDevice + otherMount + errors.otherErrors;
   return [
     `Scan ${message.scanId} of ${message.username}: ${message.status}`,
     `  work directory   ${message.workDir}`,
     `  files            ${formatExact(BigInt(totals.files))} in ${formatExact(BigInt(totals.directories))} directories`,
     `  hard usage       ${formatBytes(BigInt(totals.bytes))} (${formatExact(BigInt(totals.bytes))} bytes)`,
     `  temporal usage   ${formatByteDays(BigInt(totals.temporalByteDays))} (age basis ${message.ageBasis}, as of ${message.now})`,
-    `  errors           ${errorCount === 0 ? 'none' : `${errors.unreadable} unreadable, ${errors.vanished} vanished, ${errors.otherDevice} on other devices, ${errors.otherErrors} other`}`,
+    `  errors           ${errorCount === 0 ? 'none' : `${errors.unreadable} unreadable, ${errors.vanished} vanished, ${errors.otherDevice} on other devices, ${otherMount > 0 ? `${otherMount} other mounts, ` : ''}${errors.otherErrors} other`}`,
     `  took             ${Math.round((Date.parse(message.finishedAt) - Date.parse(message.startedAt)) / 1000)} s`,
   ].join('\n');
 }

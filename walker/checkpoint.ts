@@ -108,6 +108,11 @@ export function parseCheckpoint(json: unknown, expected: CheckpointExpectation):
     );
   }
   checkSettings(parsed.data, expected);
+  if (parsed.data.cursor !== null && parsed.data.cursor.after !== null) {
+    throw new CheckpointError(
+      'the checkpoint was made by the previous (path-based) walker, whose cursor this one cannot follow; delete it to start afresh.',
+    );
+  }
   decodeHardLinks(parsed.data);
   return parsed.data;
 }
