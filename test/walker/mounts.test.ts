@@ -94,7 +94,7 @@ describe('mounts inside a tree', { skip: cannotMount() }, () => {
 
   it('a walk resumed after every record gives the same report, and no checkpoint names what is mounted', () => {
     assert.deepEqual(walks.pieces.report, walks.fresh.report);
-    assert.ok(walks.pieces.checkpoints.length >= 5, `${walks.pieces.checkpoints.length} pieces`);
+    assert.ok(walks.pieces.checkpoints.length >= 2, `${walks.pieces.checkpoints.length} pieces`);
     assert.deepEqual(findMarkers(walks.pieces.checkpoints, [OUTSIDE, ON_TMPFS]), []);
   });
 });
