@@ -353,8 +353,13 @@ function printRows(title: string, rows: Row[], speedUp: boolean): void {
 // ---- latfs ----------------------------------------------------------------------------------------------------
 
 function withLatfs<T>(use: (mount: string) => T): T {
-  const tools = process.env.LATFS_TOOLS ?? resolve(repo, '..', 'shared', 'tools', 'latfs');
-  if (!fs.existsSync(join(tools, 'mount.sh'))) throw new Error(`latfs tools not found in ${tools} (set LATFS_TOOLS)`);
+  // A clone beside shared/ (../shared), or a worktree one level further down (../../shared).
+  const candidates = [
+    process.env.LATFS_TOOLS ?? '',
+    ...['..', '../..'].map((up) => resolve(repo, up, 'shared/tools/latfs')),
+  ];
+  const tools = candidates.find((dir) => dir !== '' && fs.existsSync(join(dir, 'mount.sh')));
+  if (!tools) throw new Error(`latfs tools not found in ${candidates.filter(Boolean).join(' or ')} (set LATFS_TOOLS)`);
   if (spawnSync('pkg-config', ['--exists', 'fuse3']).status !== 0) {
     throw new Error('latfs needs FUSE 3: apt-get install -y libfuse3-dev fuse3 pkg-config gcc');
   }
