@@ -1,25 +1,31 @@
 /**
- * `npm run bench:scan [-- --runs N] [--only NAME] [--latfs] [--latfs-only]`: how fast `xfc scan` is against
- * `du -s --apparent-size` on the same trees, in the same run.
+ * `npm run bench:scan [-- --runs N] [--only NAME] [--latfs] [--latfs-only]`: how fast and how lean `xfc scan` is
+ * beside `du -s --apparent-size`, `ncdu` and `gdu` on the same trees, in the same run (the machine is shared: a
+ * figure is a ratio to du measured minutes apart, never an absolute time from another run).
  *
- * Builds (once, cached under $TMPDIR/xfc-bench) a realistic 200k-file tree, a flat directory of 200k files and a
- * 1M-file tree; compiles xfc (tsc -p tsconfig.build.json into the cache, so a concurrent `npm run build` is not
- * disturbed) and runs the compiled CLI, `node <cache>/dist/cli/main.js scan --json TREE`, alternating with du:
- * one warm-up run each, then the median of N runs (default 5), their ratio, files/s and the peak RSS
- * (/usr/bin/time -f %M). With --latfs it also mounts ../shared/tools/latfs's 30,000-file tree at 300 µs per
- * operation (needs root, /dev/fuse and: apt-get install -y libfuse3-dev fuse3 pkg-config gcc) and reports the
- * speed-up over du.
+ * Builds (once, cached under $TMPDIR/xfc-bench) a realistic 200k-file tree (~1,600 directories), a flat directory
+ * of 200k files, a 1M-file tree and a single directory of 2,000,000 empty files (made by test/support/mkfiles.c);
+ * compiles xfc (tsc -p tsconfig.build.json into the cache, so a concurrent `npm run build` is not disturbed; the
+ * native addon, when the walker has one, is used from the repository's build/) and runs, in turn:
+ *   du -s --apparent-size TREE · ncdu -0 -o /dev/null TREE · gdu -n -s -p -a TREE ·
+ *   node <cache>/dist/cli/main.js scan --json TREE (UV_THREADPOOL_SIZE=64, as bin/xfc.cjs sets it)
+ * one warm-up run each, then N rounds (default 5; 3 on the 2M directory), reporting the median wall time, its ratio
+ * to du, the median CPU time and the peak RSS (/usr/bin/time). It also walks each tree once through the walk API in
+ * a child process and reports the largest event-loop delay of the calling thread (monitorEventLoopDelay).
+ * With --latfs it mounts ../shared/tools/latfs's 30,000-file tree at 300 µs per operation (needs root, /dev/fuse
+ * and: apt-get install -y libfuse3-dev fuse3 pkg-config gcc) and compares du, gdu, gdu with GOMAXPROCS=16 and xfc.
+ * The output is markdown, ready for BENCHMARKS.md.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = join(tmpdir(), 'xfc-bench');
 /** Bump when the generator changes, so cached trees are rebuilt. */
-const TREE_VERSION = 1;
+const TREE_VERSION = 2;
 
 interface Options {
   runs: number;
@@ -96,7 +102,8 @@ function makeRealisticTree(root: string, files: number, seed: number): void {
     fs.mkdirSync(path);
     dirs.push({ path, depth: 1 });
   }
-  const directoryCount = Math.round(files / 25);
+  // ~125 files per directory on average: 1,600 directories for 200k files, as the issue's anchor tree.
+  const directoryCount = Math.round(files / 125);
   for (let i = dirs.length; i < directoryCount; i++) {
     let parent = dirs[Math.floor(rand() * dirs.length)] as { path: string; depth: number };
     // Prefer recent directories as parents: deeper, narrower trees, like real run hierarchies.
@@ -154,6 +161,19 @@ interface Tree {
   root: string;
   files: number;
   build(root: string): void;
+  /** At most this many runs (the largest trees take long and are there for their memory figure). */
+  runs?: number;
+}
+
+/** `count` empty files in one directory, by a small C program (a million a minute here, against ten in Node). */
+function makeEmptyFiles(root: string, count: number): void {
+  const mkfiles = join(cache, 'mkfiles');
+  const source = join(repo, 'test', 'support', 'mkfiles.c');
+  const built = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', mkfiles, source], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`cannot build ${source} (needs gcc): ${built.stderr}`);
+  fs.mkdirSync(root, { recursive: true });
+  const made = spawnSync(mkfiles, [root, String(count), 'sample-output-file-'], { stdio: 'inherit' });
+  if (made.status !== 0) throw new Error(`mkfiles ${root} failed`);
 }
 
 const trees: Tree[] = [
@@ -174,6 +194,13 @@ const trees: Tree[] = [
     root: join(cache, 'trees', 'tree-1m'),
     files: 1_000_000,
     build: (r) => makeRealisticTree(r, 1_000_000, 3),
+  },
+  {
+    name: 'flat-2m',
+    root: join(cache, 'trees', 'flat-2m'),
+    files: 2_000_000,
+    build: (r) => makeEmptyFiles(r, 2_000_000),
+    runs: 3,
   },
 ];
 
@@ -198,17 +225,18 @@ interface Run {
   stdout: string;
 }
 
-/** Runs a command under /usr/bin/time: wall time and peak resident memory. */
+/** Runs a command under /usr/bin/time: wall time, CPU time and peak resident memory. */
 function timed(command: string[], env: NodeJS.ProcessEnv = process.env): Run {
   const result = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', ...command], {
     env,
     encoding: 'utf8',
-    maxBuffer: 1 << 26,
+    maxBuffer: 1 << 28,
   });
   const lines = result.stderr.trim().split('\n');
   const [seconds = 'NaN', kb = 'NaN', user = 'NaN', system = 'NaN'] = (lines[lines.length - 1] ?? '').split(' ');
+  // xfc scan exits 3 for a partial scan (a latfs tree has none, but a changed cache might).
   if (result.status !== 0 && result.status !== 3) {
-    throw new Error(`${command.join(' ')} failed (${result.status}): ${result.stderr}`);
+    throw new Error(`${command.join(' ')} failed (${result.status}): ${result.stderr.slice(-2000)}`);
   }
   return {
     seconds: Number(seconds),
@@ -224,78 +252,114 @@ const median = (values: number[]): number => {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
-interface Variant {
+interface Tool {
   name: string;
   command: (root: string) => string[];
   env: NodeJS.ProcessEnv;
+  /** The xfc row: its files count is read from its report, and its event loop is measured. */
+  xfc?: boolean;
+}
+
+interface Measured {
+  tool: string;
+  seconds: number;
+  cpu: number;
+  rssMb: number;
 }
 
 interface Row {
   tree: string;
-  files: number;
-  du: number;
-  duCpu: number;
-  /** Per variant: median seconds, median CPU seconds and peak RSS (MB). */
-  xfc: Array<{ seconds: number; cpu: number; rssMb: number }>;
+  files: number | null;
+  runs: number;
+  /** du first. */
+  tools: Measured[];
+  /** Largest event-loop delay of the thread calling walk(), ms. */
+  eventLoopMs: number | null;
 }
 
-/** One warm-up run of each, then `runs` rounds of du and every variant in turn; medians. */
-function compare(name: string, root: string, runs: number, variants: Variant[]): Row {
-  const duCommand = ['du', '-s', '--apparent-size', root];
-  timed(duCommand);
-  const warm = variants.map((v) => timed(v.command(root), v.env));
-  const files = (JSON.parse((warm[0] as Run).stdout) as { totals: { files: number } }).totals.files;
-  const du: Run[] = [];
-  const xfc: Run[][] = variants.map(() => []);
+/** One warm-up run of each tool, then `runs` rounds of all of them in turn; medians (and the largest RSS). */
+function compare(name: string, root: string, runs: number, tools: Tool[]): Row {
+  const warm = tools.map((tool) => timed(tool.command(root), tool.env));
+  const xfcIndex = tools.findIndex((tool) => tool.xfc);
+  let files: number | null = null;
+  if (xfcIndex >= 0) {
+    files = (JSON.parse((warm[xfcIndex] as Run).stdout) as { totals: { files: number } }).totals.files;
+  }
+  const all: Run[][] = tools.map(() => []);
   for (let i = 0; i < runs; i++) {
-    du.push(timed(duCommand));
-    variants.forEach((v, k) => xfc[k]!.push(timed(v.command(root), v.env)));
+    tools.forEach((tool, k) => all[k]!.push(timed(tool.command(root), tool.env)));
     process.stderr.write('.');
   }
   process.stderr.write('\n');
   return {
     tree: name,
     files,
-    du: median(du.map((r) => r.seconds)),
-    duCpu: median(du.map((r) => r.cpu)),
-    xfc: xfc.map((list, k) => ({
+    runs,
+    tools: all.map((list, k) => ({
+      tool: (tools[k] as Tool).name,
       seconds: median(list.map((r) => r.seconds)),
       cpu: median(list.map((r) => r.cpu)),
       rssMb: Math.max(...list.map((r) => r.rssMb), (warm[k] as Run).rssMb),
     })),
+    eventLoopMs: xfcIndex >= 0 ? eventLoopDelay(root, (tools[xfcIndex] as Tool).env) : null,
   };
 }
 
-function printRows(title: string, rows: Row[], variants: Variant[], speedUp: boolean): void {
-  console.log(`\n${title}`);
-  const heads = variants.flatMap((v) => [
-    `${v.name} (s)`,
-    speedUp ? 'speed-up over du' : 'ratio to du',
-    'files/s',
-    'CPU (s)',
-    'peak RSS (MB)',
-  ]);
-  console.log(`| tree | files | du -s --apparent-size (s) | du CPU (s) | ${heads.join(' | ')} |`);
-  console.log(`|---|--:|--:|--:|${heads.map(() => '--:').join('|')}|`);
+/**
+ * Walks `root` once through the walk API (compiled) in a child process and returns the largest delay of that
+ * thread's event loop while it ran (what would hold back a Temporal heartbeat), in ms.
+ */
+function eventLoopDelay(root: string, env: NodeJS.ProcessEnv): number {
+  const walker = pathToFileURL(join(cache, 'dist', 'walker', 'index.js')).href;
+  const script = `
+    import { monitorEventLoopDelay } from 'node:perf_hooks';
+    import { walk } from ${JSON.stringify(walker)};
+    const histogram = monitorEventLoopDelay({ resolution: 5 });
+    histogram.enable();
+    const outcome = await walk({ root: process.argv[1], now: new Date(), ageBasis: 'ctime' });
+    histogram.disable();
+    if (!outcome.done) throw new Error('the walk did not finish');
+    console.log(JSON.stringify({ maxMs: histogram.max / 1e6 }));
+  `;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, root], { env, encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`event-loop walk of ${root} failed: ${child.stderr}`);
+  return (JSON.parse(child.stdout) as { maxMs: number }).maxMs;
+}
+
+function printRows(title: string, rows: Row[], speedUp: boolean): void {
+  console.log(`\n${title}\n`);
+  console.log(
+    `| tree | files | tool | median (s) | ${speedUp ? 'speed-up over du' : 'ratio to du'} | CPU (s) | peak RSS (MB) |`,
+  );
+  console.log('|---|--:|---|--:|--:|--:|--:|');
   for (const row of rows) {
-    const cells = row.xfc.flatMap((x) => [
-      x.seconds.toFixed(2),
-      speedUp ? `${(row.du / x.seconds).toFixed(1)}×` : (x.seconds / row.du).toFixed(2),
-      Math.round(row.files / x.seconds).toLocaleString('en'),
-      x.cpu.toFixed(2),
-      x.rssMb.toFixed(0),
-    ]);
-    console.log(
-      `| ${row.tree} | ${row.files.toLocaleString('en')} | ${row.du.toFixed(2)} | ${row.duCpu.toFixed(2)} | ${cells.join(' | ')} |`,
-    );
+    const du = row.tools[0] as Measured;
+    for (const m of row.tools) {
+      const ratio = speedUp ? `${(du.seconds / m.seconds).toFixed(1)}×` : (m.seconds / du.seconds).toFixed(2);
+      const files = row.files === null ? '' : row.files.toLocaleString('en');
+      const name = m.tool.startsWith('xfc') ? `**${m.tool}**` : m.tool;
+      console.log(
+        `| ${row.tree} (${row.runs} runs) | ${files} | ${name} | ${m.seconds.toFixed(2)} | ${ratio} | ${m.cpu.toFixed(2)} | ${m.rssMb.toFixed(0)} |`,
+      );
+    }
+  }
+  const loops = rows.filter((row) => row.eventLoopMs !== null);
+  if (loops.length > 0) {
+    const text = loops.map((row) => `${row.tree} ${(row.eventLoopMs as number).toFixed(1)} ms`).join(', ');
+    console.log(`\nLargest event-loop delay of the thread calling walk() (one walk each): ${text}.`);
   }
 }
 
 // ---- latfs ----------------------------------------------------------------------------------------------------
 
 function withLatfs<T>(use: (mount: string) => T): T {
-  const tools = process.env.LATFS_TOOLS ?? resolve(repo, '..', 'shared', 'tools', 'latfs');
-  if (!fs.existsSync(join(tools, 'mount.sh'))) throw new Error(`latfs tools not found in ${tools} (set LATFS_TOOLS)`);
+  // A clone beside shared/ (../shared), or a worktree one level further down (../../shared).
+  const candidates = [
+    process.env.LATFS_TOOLS ?? '',
+    ...['..', '../..'].map((up) => resolve(repo, up, 'shared/tools/latfs')),
+  ];
+  const tools = candidates.find((dir) => dir !== '' && fs.existsSync(join(dir, 'mount.sh')));
+  if (!tools) throw new Error(`latfs tools not found in ${candidates.filter(Boolean).join(' or ')} (set LATFS_TOOLS)`);
   if (spawnSync('pkg-config', ['--exists', 'fuse3']).status !== 0) {
     throw new Error('latfs needs FUSE 3: apt-get install -y libfuse3-dev fuse3 pkg-config gcc');
   }
@@ -329,50 +393,86 @@ function build(): void {
     { encoding: 'utf8' },
   );
   if (!fs.existsSync(join(dist, 'cli', 'main.js'))) throw new Error(`tsc produced no CLI:\n${tsc.stdout}`);
-  // The compiled code resolves its packages and its module type from here.
+  // The compiled code resolves its packages and its module type from here, and a native walker its addon.
   fs.writeFileSync(join(dist, 'package.json'), '{ "type": "module" }\n');
-  if (!fs.existsSync(join(dist, 'node_modules')))
-    fs.symlinkSync(join(repo, 'node_modules'), join(dist, 'node_modules'));
+  const links: Array<[string, string]> = [
+    [join(repo, 'node_modules'), join(dist, 'node_modules')],
+    [join(repo, 'build'), join(dist, 'build')],
+  ];
+  for (const [target, link] of links) {
+    fs.rmSync(link, { force: true });
+    if (fs.existsSync(target)) fs.symlinkSync(target, link);
+  }
+  if (fs.existsSync(join(repo, 'binding.gyp')) && !fs.existsSync(join(repo, 'build', 'Release'))) {
+    throw new Error('the native walker is not built (no build/Release): run `npm ci` first');
+  }
   process.stderr.write(tsc.status === 0 ? 'done\n' : 'done (with type errors elsewhere in the repository)\n');
 }
 
-/** `xfc scan --json` as users run it: the compiled CLI. */
-function xfcScan(env: NodeJS.ProcessEnv, name: string): Variant {
+/** `xfc scan --json` as users run it: the compiled CLI, with the thread pool bin/xfc.cjs gives it. */
+function xfcScan(name: string): Tool {
   const main = join(cache, 'dist', 'cli', 'main.js');
-  return { name, command: (root) => [process.execPath, main, 'scan', '--json', root], env };
+  return {
+    name,
+    command: (root) => [process.execPath, main, 'scan', '--json', root],
+    env: { ...process.env, UV_THREADPOOL_SIZE: '64' },
+    xfc: true,
+  };
+}
+
+const du: Tool = {
+  name: 'du -s --apparent-size',
+  command: (root) => ['du', '-s', '--apparent-size', root],
+  env: process.env,
+};
+const gdu: Tool = {
+  name: 'gdu -n -s -p -a',
+  command: (root) => ['gdu', '-n', '-s', '-p', '-a', root],
+  env: process.env,
+};
+
+function requireTools(): void {
+  for (const tool of ['du', 'ncdu', 'gdu', '/usr/bin/time']) {
+    if (spawnSync(tool, ['--version']).error) {
+      throw new Error(`${tool} is not installed (apt-get install -y ncdu gdu time): the figures are ratios to it`);
+    }
+  }
 }
 
 function main(): void {
   const options = parseArgs(process.argv.slice(2));
+  requireTools();
   fs.mkdirSync(join(cache, 'trees'), { recursive: true });
   build();
   const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  console.log(`xfc scan vs du, ${new Date().toISOString()}, node ${process.version}, load average ${load}`);
+  const walker = fs.existsSync(join(repo, 'binding.gyp')) ? 'native walker (build/Release)' : 'worker-thread walker';
+  console.log(`bench:scan ${new Date().toISOString()}, node ${process.version}, ${walker}, load average ${load}`);
   console.log(`xfc = node ${join(cache, 'dist', 'cli', 'main.js')} scan --json (compiled), UV_THREADPOOL_SIZE=64`);
-  const env = { ...process.env, UV_THREADPOOL_SIZE: '64' };
-  const local = [xfcScan(env, 'xfc scan --json')];
   if (options.local) {
+    const ncdu: Tool = {
+      name: 'ncdu -0 -o /dev/null',
+      command: (root) => ['ncdu', '-0', '-o', '/dev/null', root],
+      env: process.env,
+    };
+    const tools = [du, ncdu, gdu, xfcScan('xfc scan --json')];
     const rows: Row[] = [];
     for (const tree of trees) {
       if (options.only && tree.name !== options.only) continue;
       ensureTree(tree);
+      const runs = Math.min(options.runs, tree.runs ?? options.runs);
       process.stderr.write(`${tree.name}: `);
-      rows.push(compare(tree.name, tree.root, options.runs, local));
+      rows.push(compare(tree.name, tree.root, runs, tools));
     }
-    printRows(`Local disk (${tmpdir()}), median of ${options.runs} warm runs`, rows, local, false);
+    printRows(`Local disk (${tmpdir()}), warm caches, median of N runs`, rows, false);
   }
   if (options.latfs) {
-    // The pool size only matters here; libuv reads it at start-up, so it must come from the environment.
-    const { UV_THREADPOOL_SIZE: _ignored, ...defaultPool } = process.env;
-    const lat = [
-      xfcScan(env, 'xfc scan --json, UV_THREADPOOL_SIZE=64'),
-      xfcScan(defaultPool, 'xfc scan --json, default pool (4)'),
-    ];
+    const gdu16: Tool = { ...gdu, name: 'gdu, GOMAXPROCS=16', env: { ...process.env, GOMAXPROCS: '16' } };
+    const tools = [du, gdu, gdu16, xfcScan('xfc scan --json')];
     const rows = withLatfs((mount) => {
       process.stderr.write('latfs 300 µs: ');
-      return [compare('latfs 300 µs', mount, options.runs, lat)];
+      return [compare('latfs 300 µs', mount, options.runs, tools)];
     });
-    printRows(`latfs (FUSE, 300 µs per metadata request), median of ${options.runs} warm runs`, rows, lat, true);
+    printRows(`latfs (FUSE, 300 µs per metadata request), median of ${options.runs} runs`, rows, true);
   }
 }
 
