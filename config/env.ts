@@ -1,5 +1,6 @@
 import { parseDuration } from '../common/duration.js';
 import { parseSize } from '../common/units.js';
+import { redact } from '../common/redact.js';
 
 /**
  * Everything xfc reads from the environment, validated once at start-up. Every variable has a default that works
@@ -324,7 +325,5 @@ class EnvReader {
   }
 }
 
-/** Hides a password in a URL before it appears in an error message. */
-export function redact(value: string): string {
-  return value.replace(/\/\/([^:/@]*):([^@/]*)@/, '//$1:***@');
-}
+/** Hides the secrets of a URL or connection string before it is printed (one redactor: common/redact.ts). */
+export { redact };
