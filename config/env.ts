@@ -90,6 +90,11 @@ export interface XfcConfig {
     /** Unacknowledged deliveries per queue the bridge holds at once (AMQP prefetch). */
     prefetch: number;
   };
+  /**
+   * Shared secret that signs scan results published on RabbitMQ (control worker) and authenticates them (bridge);
+   * unset: results are not signed and the bridge applies none from RabbitMQ (xfc's own go through Temporal).
+   */
+  resultSigningKey?: string;
   metrics: {
     /** Port of xfc's own Prometheus endpoint (0 = off). */
     port: number;
@@ -162,6 +167,7 @@ export function loadConfig(env: Env = process.env): XfcConfig {
     bridge: {
       prefetch: read.integer('XFC_BRIDGE_PREFETCH', 10, 1, 1000),
     },
+    ...read.secret('resultSigningKey', 'XFC_RESULT_SIGNING_KEY', 32),
     metrics: {
       port: read.integer('XFC_METRICS_PORT', 9464, 0, 65535),
       temporalPort: read.integer('XFC_TEMPORAL_METRICS_PORT', 9465, 0, 65535),
@@ -313,6 +319,18 @@ class EnvReader {
         mailAttribute: attribute('XFC_LDAP_MAIL_ATTRIBUTE', 'mail'),
       },
     };
+  }
+
+  /** An optional secret of at least `minLength` characters; the error never shows its value. */
+  secret<K extends string>(key: K, name: string, minLength: number): Partial<Record<K, string>> {
+    const value = this.raw(name);
+    if (value === undefined) return {};
+    if (value.length < minLength) {
+      throw new ConfigError(
+        `${name} is too short (${value.length} characters): use at least ${minLength}, e.g. \`openssl rand -hex 32\`.`,
+      );
+    }
+    return { [key]: value } as Partial<Record<K, string>>;
   }
 
   size(name: string, fallback: string): bigint {
