@@ -175,7 +175,9 @@ describe('only xfc’s own scans change usage (real RabbitMQ, Temporal, PostgreS
       letters = await listDeadLetters(stack.config.amqpUrl, { limit: 100 });
       return letters.length === cases.length + 1;
     });
-    const reasons = Object.fromEntries(letters.map((letter) => [letter.messageId, letter.reason]));
+    const reasons: Record<string, string> = Object.fromEntries(
+      letters.map((letter): [string, string] => [letter.messageId ?? '', letter.reason]),
+    );
     assert.deepEqual(reasons, {
       ...Object.fromEntries(cases.map((c) => [c.id, c.reason])),
       'via-dlx': 'unauthenticated',
