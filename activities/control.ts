@@ -1,6 +1,8 @@
 import type { XfcConfig } from '../config/env.js';
 import type { DatabasePool } from '../db/pool.js';
-import { recordScanCompleted, recordScanFailed } from '../db/scans.js';
+import { recordIssuedScan } from '../db/scan-authority.js';
+import { permanentDatabaseError } from '../db/permanent-errors.js';
+import { recordPermanentFailure, recordScanCompleted, recordScanFailed, type ApplyOutcome } from '../db/scans.js';
 import { claimStaleUsers } from '../db/sweep.js';
 import { acceptScanRequest, type RequestAcceptance } from '../db/requests.js';
 import { findWorkTarget } from '../db/users.js';
@@ -33,6 +35,14 @@ export type ScanTarget =
     }
   | { ok: false; reason: ScanFailureReason; message: string };
 
+/** What recording a result did: applied or not, usage moved or not, and why it was refused or failed. */
+export interface RecordScanResult {
+  applied: boolean;
+  usageUpdated: boolean;
+  /** A result xfc did not issue (nothing recorded), or one recorded as a failed scan with a permanent reason. */
+  refusal?: { reason: string; detail: string };
+}
+
 export interface ControlActivityDeps {
   pool: DatabasePool;
   publisher: Publisher;
@@ -43,12 +53,13 @@ export interface ControlActivityDeps {
 /** Activities of the `xfc-control` task queue that touch Postgres and RabbitMQ. */
 export interface ControlActivities {
   acceptScanRequest(input: { requestId: string; username: string; scanId: string }): Promise<RequestAcceptance>;
-  resolveScanTarget(input: { username: string }): Promise<ScanTarget>;
+  /** With `scanId`, also records that xfc issued that scan for the user and the directory it resolved. */
+  resolveScanTarget(input: { username: string; scanId?: string }): Promise<ScanTarget>;
   claimStaleUsers(input: { claimId: string; batchSize?: number | undefined }): Promise<ScanRequest[]>;
   publishScanRequests(input: { requests: ScanRequest[]; reason: 'sweep' | 'manual' }): Promise<void>;
   publishScanCompleted(message: ScanCompleted): Promise<void>;
   publishScanFailed(message: ScanFailed): Promise<void>;
-  recordScan(input: ApplyScanInput): Promise<{ applied: boolean; usageUpdated: boolean }>;
+  recordScan(input: ApplyScanInput): Promise<RecordScanResult>;
 }
 
 export function createControlActivities({ pool, publisher, config, metrics }: ControlActivityDeps): ControlActivities {
@@ -75,7 +86,7 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
     },
 
     /** The work directory comes from the database, never from a message; its path must lie under XFC_ROOT. */
-    async resolveScanTarget(input: { username: string }): Promise<ScanTarget> {
+    async resolveScanTarget(input: { username: string; scanId?: string }): Promise<ScanTarget> {
       const target = await findWorkTarget(pool, input.username);
       if (!target) {
         return {
@@ -83,6 +94,11 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
           reason: 'unknown-user',
           message: `No XFC user "${input.username}" in the database (run \`xfc users backfill\` to register work directories).`,
         };
+      }
+      // Before anything is walked (and before the path checks, so that a refusal is recorded as this scan's
+      // failure): only results of scans recorded here can change usage.
+      if (input.scanId !== undefined) {
+        await recordIssuedScan(pool, { scanId: input.scanId, username: input.username, workDir: target.workDir });
       }
       const verdict = checkWorkDirPath(target.workDir, config.scan.root);
       if (!verdict.ok) return verdict;
@@ -130,22 +146,41 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
       await publish('scan.failed', message, message.scanId);
     },
 
-    /** Records a scan result once per scan id; says whether it moved the user's usage forward. */
-    async recordScan(input: ApplyScanInput): Promise<{ applied: boolean; usageUpdated: boolean }> {
-      if (input.type === 'scan.completed') {
-        const result = await recordScanCompleted(pool, input.message);
-        if (result.applied) {
+    /**
+     * Records a scan result once per scan id, if xfc issued that scan (otherwise it changes nothing and says why);
+     * says whether it moved the user's usage forward. A result PostgreSQL refuses for its data (a value out of
+     * range, a constraint) is recorded as a failed scan (`unwritable`): it ends here instead of retrying forever.
+     */
+    async recordScan(input: ApplyScanInput): Promise<RecordScanResult> {
+      let result: ApplyOutcome;
+      try {
+        result =
+          input.type === 'scan.completed'
+            ? await recordScanCompleted(pool, input.message)
+            : await recordScanFailed(pool, input.message);
+      } catch (err) {
+        const permanent = permanentDatabaseError(err);
+        if (!permanent) throw err;
+        const detail = `PostgreSQL refused the result (SQLSTATE ${permanent.sqlstate}): ${permanent.message}`;
+        result = await recordPermanentFailure(pool, input.message, 'unwritable', detail);
+      }
+      if (result.applied) {
+        if (input.type === 'scan.completed' && result.refusal === undefined) {
           const { unreadable, vanished, otherDevice, otherErrors } = input.message.errors;
           metrics?.recordScanResult({
             status: input.message.status,
             errors: { unreadable, vanished, otherDevice, otherErrors },
           });
+        } else {
+          const reason = result.refusal?.reason ?? (input.type === 'scan.failed' ? input.message.reason : 'unknown');
+          metrics?.recordScanResult({ status: 'failed', errors: {}, reason });
         }
-        return result;
       }
-      const result = await recordScanFailed(pool, input.message);
-      if (result.applied) metrics?.recordScanResult({ status: 'failed', errors: {} });
-      return { applied: result.applied, usageUpdated: false };
+      return {
+        applied: result.applied,
+        usageUpdated: result.usageUpdated,
+        ...(result.refusal && { refusal: result.refusal }),
+      };
     },
   };
 }

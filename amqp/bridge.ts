@@ -3,12 +3,19 @@ import type { Client } from '@temporalio/client';
 import type { XfcConfig } from '../config/env.js';
 import type { MessageType } from '../messages/v1/index.js';
 import { applyWorkflowId, scanWorkflowId } from '../temporal/names.js';
-import { startApplyWorkflow, startScanWorkflow, type StartOutcome } from '../temporal/starters.js';
+import type { ResultClaims, ResultVerdict } from '../db/scan-authority.js';
+import {
+  existingApplication,
+  startApplyWorkflow,
+  startScanWorkflow,
+  type StartOutcome,
+} from '../temporal/starters.js';
 import { backoffDelay, sleep, type Backoff } from './backoff.js';
 import { confirmedPublisher, type ConfirmedPublish } from './confirm.js';
 import { closeQuietly, connectAmqp } from './connection.js';
 import { decodeMessage, type DecodedMessage } from './decode.js';
-import { publishDeadLetter } from './dead-letters.js';
+import { publishDeadLetter, type DeadReason } from './dead-letters.js';
+import { signatureHeader, verifyResultSignature } from './signature.js';
 import { jsonLogger, type LogFields, type Logger } from './log.js';
 import { declareTopology, scanCompletedQueue, scanRequestQueue } from './topology.js';
 
@@ -26,7 +33,7 @@ import { declareTopology, scanCompletedQueue, scanRequestQueue } from './topolog
  */
 
 export interface BridgeOptions {
-  config: Pick<XfcConfig, 'amqpUrl' | 'amqpTopology' | 'temporal' | 'bridge'>;
+  config: Pick<XfcConfig, 'amqpUrl' | 'amqpTopology' | 'temporal' | 'bridge' | 'resultSigningKey'>;
   temporalClient: Client;
   logger?: Logger;
   /** Delay before a message whose start failed is requeued, by its delivery count (default 1 s … 30 s). */
@@ -35,6 +42,12 @@ export interface BridgeOptions {
   reconnect?: Backoff;
   /** How long one workflow start may take before it counts as failed (default 10 s). */
   startTimeoutMs?: number;
+  /**
+   * Checks an authenticated result against the scans xfc issued (db/scan-authority.ts) before its application is
+   * started, so a refused one is dead-lettered with its reason. Without it the application itself refuses it
+   * (and records nothing), but the message is acked.
+   */
+  verifyResult?: (claims: ResultClaims) => Promise<ResultVerdict>;
 }
 
 export interface BridgeStats {
@@ -66,7 +79,19 @@ interface Route {
   queue: string;
   accepts: readonly MessageType[];
   workflowIdOf(message: DecodedMessage): string;
-  start(message: DecodedMessage): Promise<StartOutcome>;
+  /** Starts the workflow, or throws RefusedMessage for a message that must go to xfc.dead. */
+  start(message: DecodedMessage, delivery: ConsumeMessage): Promise<StartOutcome>;
+}
+
+/** A valid message the bridge will not act on (e.g. an unauthenticated result): dead-lettered with the reason. */
+class RefusedMessage extends Error {
+  constructor(
+    readonly reason: DeadReason,
+    readonly detail: string,
+  ) {
+    super(`${reason}: ${detail}`);
+    this.name = 'RefusedMessage';
+  }
 }
 
 interface Session {
@@ -113,8 +138,13 @@ export function startBridge(options: BridgeOptions): Bridge {
       queue: scanCompletedQueue,
       accepts: ['scan.completed', 'scan.failed'],
       workflowIdOf: (message) => applyWorkflowId((message.body as { scanId: string }).scanId),
-      start: (message) => {
+      start: async (message, delivery) => {
         if (message.type === 'scan.request') throw new Error(`unexpected ${message.type}`);
+        // xfc's own scans hand their results to applyScan inside Temporal; this copy only informs. Whatever the
+        // message says, an application that exists already is not touched: accepted as a duplicate.
+        const existing = await existingApplication(client, applyWorkflowId(message.body.scanId));
+        if (existing) return existing;
+        await authenticateResult(message, delivery);
         // Spelled out so that TypeScript pairs each type with its body.
         return message.type === 'scan.completed'
           ? startApplyWorkflow(client, config, { type: message.type, message: message.body })
@@ -122,6 +152,32 @@ export function startBridge(options: BridgeOptions): Bridge {
       },
     },
   ];
+
+  /**
+   * A result from RabbitMQ starts an application only if an xfc control worker signed it (signature.ts) and,
+   * when the bridge can see the database, xfc issued its scan for that user and directory. Checked on every
+   * delivery, so a message requeued from xfc.dead is checked again as if new.
+   */
+  async function authenticateResult(message: DecodedMessage, delivery: ConsumeMessage): Promise<void> {
+    if (message.type === 'scan.request') return;
+    const key = config.resultSigningKey;
+    if (key === undefined) {
+      throw new RefusedMessage(
+        'unauthenticated',
+        'XFC_RESULT_SIGNING_KEY is not set for the bridge, so it applies no result from RabbitMQ (xfc applies its own scans inside Temporal)',
+      );
+    }
+    const signature: unknown = delivery.properties.headers?.[signatureHeader];
+    if (!verifyResultSignature(key, message.type, delivery.content, signature)) {
+      throw new RefusedMessage(
+        'unauthenticated',
+        `no valid ${signatureHeader} header: the result was not published by an xfc control worker`,
+      );
+    }
+    if (!options.verifyResult) return;
+    const verdict = await options.verifyResult(message.body);
+    if (!verdict.ok) throw new RefusedMessage(verdict.reason, verdict.detail);
+  }
 
   let markReady: () => void = () => undefined;
   let markNeverReady: (err: Error) => void = () => undefined;
@@ -216,9 +272,19 @@ export function startBridge(options: BridgeOptions): Bridge {
       fields.username = decoded.body.username;
       // Starts for one workflow id run one after the other, so that `started` tells a new execution from a
       // duplicate (the starters look before they start) even when duplicates arrive together.
-      const outcome = await serialized(route.workflowIdOf(decoded), () =>
-        client.withDeadline(Date.now() + startTimeoutMs, () => route.start(decoded)),
-      );
+      let outcome: StartOutcome;
+      try {
+        outcome = await serialized(route.workflowIdOf(decoded), () =>
+          client.withDeadline(Date.now() + startTimeoutMs, () => route.start(decoded, message)),
+        );
+      } catch (err) {
+        if (!(err instanceof RefusedMessage)) throw err;
+        await publishDeadLetter(session.deadLetter, message, err.reason, err.detail);
+        settle(session, message, 'ack', fields);
+        stats.deadLettered++;
+        log('warn', 'message.dead-lettered', { ...fields, reason: err.reason, detail: err.detail });
+        return;
+      }
       settle(session, message, 'ack', fields);
       if (outcome.started) stats.started++;
       else stats.alreadyStarted++;

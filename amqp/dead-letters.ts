@@ -2,6 +2,7 @@ import type { ChannelModel, GetMessage, Message, MessageProperties, Options } fr
 import type { ConfirmedPublish } from './confirm.js';
 import { confirmedPublisher } from './confirm.js';
 import { closeQuietly, connectAmqp } from './connection.js';
+import type { ResultRefusal } from '../db/scan-authority.js';
 import type { RejectReason } from './decode.js';
 import { deadLetterExchange, deadQueue, declareTopology, mainExchange, type TopologyMode } from './topology.js';
 
@@ -12,6 +13,12 @@ import { deadLetterExchange, deadQueue, declareTopology, mainExchange, type Topo
  */
 
 export const deadReasonHeader = 'x-xfc-dead-reason';
+
+/**
+ * Why the bridge dead-lettered a message: it could not be decoded (decode.ts), or it is a result that is not
+ * authenticated or that xfc did not issue (db/scan-authority.ts).
+ */
+export type DeadReason = RejectReason | 'unauthenticated' | ResultRefusal;
 export const deadDetailHeader = 'x-xfc-dead-detail';
 export const deadAtHeader = 'x-xfc-dead-at';
 export const originalSizeHeader = 'x-xfc-original-size';
@@ -44,7 +51,7 @@ const deathHeaders = [
 export async function publishDeadLetter(
   publish: ConfirmedPublish,
   message: Message,
-  reason: RejectReason,
+  reason: DeadReason,
   detail: string,
 ): Promise<void> {
   const { content, properties, fields } = message;

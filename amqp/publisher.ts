@@ -5,6 +5,7 @@ import { closeQuietly, connectAmqp } from './connection.js';
 import { describeZodError } from './decode.js';
 import { silentLogger, type Logger } from './log.js';
 import { messageIdOf } from './message-id.js';
+import { signatureHeader, signedTypes, signResult } from './signature.js';
 import { declareTopology, mainExchange, maxBodyBytes, routingKeyFor, type TopologyMode } from './topology.js';
 
 export { PublishError } from './confirm.js';
@@ -36,6 +37,8 @@ export interface PublisherOptions {
   /** How long to wait for the broker's confirm before giving up and re-opening the connection. */
   confirmTimeoutMs?: number;
   logger?: Logger;
+  /** Signs scan results (XFC_RESULT_SIGNING_KEY) so the bridge can authenticate them; see signature.ts. */
+  signingKey?: string | undefined;
 }
 
 /** The body does not satisfy its schema: retrying cannot help (make the activity failure non-retryable). */
@@ -104,6 +107,10 @@ export function createPublisher(amqpUrl: string, options: PublisherOptions = {})
         throw new InvalidMessageError(`${type} message of ${content.length} bytes exceeds ${maxBodyBytes} bytes`);
       }
       const messageId = publishOptions.messageId ?? messageIdOf(type, body);
+      const signature =
+        options.signingKey !== undefined && signedTypes.includes(type)
+          ? { headers: { [signatureHeader]: signResult(options.signingKey, type, content) } }
+          : {};
       const { publish, connection } = await open();
       try {
         await publish(mainExchange, routingKeyFor(type), content, {
@@ -113,6 +120,7 @@ export function createPublisher(amqpUrl: string, options: PublisherOptions = {})
           contentType: 'application/json',
           timestamp: Math.floor(Date.now() / 1000),
           appId: 'xfc',
+          ...signature,
         });
       } catch (err) {
         // Start the next publish on a fresh connection: RabbitMQ 3.10 channels keep refusing publishes to a quorum

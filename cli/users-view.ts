@@ -1,3 +1,4 @@
+import { printable } from '../common/printable.js';
 import { describeForecast, forecastTemporalQuota, type TemporalForecast } from '../common/forecast.js';
 import { formatByteDays, formatBytes, formatExact, formatPercent } from '../common/units.js';
 import type { ScanRecord } from '../db/scans.js';
@@ -48,7 +49,7 @@ export function lastScanText(user: UserUsage): string {
   const scanned = user.lastScanned ? `${formatTime(user.lastScanned)} ${user.lastScanStatus ?? ''}`.trim() : 'never';
   if (user.lastFailedAt && (!user.lastScanned || user.lastFailedAt > user.lastScanned)) {
     const measured = user.lastScanned ? `; measured ${formatTime(user.lastScanned)}` : '';
-    return `failed ${formatTime(user.lastFailedAt)} (${user.lastFailureReason ?? 'unknown'})${measured}`;
+    return `failed ${formatTime(user.lastFailedAt)} (${printable(user.lastFailureReason ?? 'unknown')})${measured}`;
   }
   return scanned;
 }
@@ -85,9 +86,9 @@ export function formatUserList(users: UserUsage[]): string {
 export function formatUserDetails(user: UserUsage, scans: ScanRecord[]): string {
   const line = (label: string, value: string): string => `  ${label.padEnd(16)} ${value}`;
   const lines = [
-    `${user.username} — ${user.workDir}`,
-    line('volume', `${user.volume} (${user.mountpoint})`),
-    line('email', `${user.email || '(none)'}; notifications ${user.notify ? 'on' : 'off'}`),
+    `${user.username} — ${printable(user.workDir)}`,
+    line('volume', `${printable(user.volume)} (${printable(user.mountpoint)})`),
+    line('email', `${printable(user.email) || '(none)'}; notifications ${user.notify ? 'on' : 'off'}`),
     line(
       'hard usage',
       `${formatBytes(user.hardUsed)} of ${formatBytes(user.hardQuota)} (${formatPercent(user.hardPercent)}); ` +
@@ -99,23 +100,26 @@ export function formatUserDetails(user: UserUsage, scans: ScanRecord[]): string 
         `(${formatPercent(user.temporalPercent)}); exactly ${formatExact(user.temporalUsed)} of ` +
         `${formatExact(user.temporalQuota)} byte·days`,
     ),
-    line('last scan', user.lastScanned ? `${lastScanText(user)} (${user.lastScanId ?? 'scan id unknown'})` : 'never'),
+    line(
+      'last scan',
+      user.lastScanned ? `${lastScanText(user)} (${printable(user.lastScanId ?? 'scan id unknown')})` : 'never',
+    ),
     line(
       'last failure',
-      user.lastFailedAt ? `${formatTime(user.lastFailedAt)} (${user.lastFailureReason ?? 'unknown'})` : '—',
+      user.lastFailedAt ? `${formatTime(user.lastFailedAt)} (${printable(user.lastFailureReason ?? 'unknown')})` : '—',
     ),
     line('forecast', forecastSentence(user)),
     line(
       'scan request',
       user.outstandingRequestId
-        ? `${user.outstandingRequestId}, requested ${formatTime(user.requestedAt)}`
+        ? `${printable(user.outstandingRequestId)}, requested ${formatTime(user.requestedAt)}`
         : 'none outstanding',
     ),
     line(
       'notification',
       `level ${user.notifyLevel}${user.levelSince ? ` since ${formatTime(user.levelSince)}` : ''}; last sent ` +
         (user.lastNotifiedAt ? `${formatTime(user.lastNotifiedAt)} (${user.lastNotifiedKind ?? '?'})` : 'never') +
-        (user.lastNotifySkippedReason ? `; last skipped: ${user.lastNotifySkippedReason}` : ''),
+        (user.lastNotifySkippedReason ? `; last skipped: ${printable(user.lastNotifySkippedReason)}` : ''),
     ),
     '',
   ];
@@ -125,18 +129,20 @@ export function formatUserDetails(user: UserUsage, scans: ScanRecord[]): string 
     lines.push('Recent scans (newest first):');
     lines.push(
       formatTable(
-        ['APPLIED', 'MEASURED AT', 'STATUS', 'HARD', 'TEMPORAL', 'FILES', 'SCAN ID', 'NOTE'],
+        ['APPLIED', 'MEASURED AT', 'STATUS', 'HARD', 'ALLOCATED', 'TEMPORAL', 'FILES', 'SCAN ID', 'NOTE'],
         scans.map((scan) => [
           formatTime(scan.appliedAt),
           formatTime(scan.scanNow),
           scan.status,
           scan.bytes === null ? '—' : formatBytes(scan.bytes),
+          // st_blocks × 512: far below HARD for sparse files, which are counted at their apparent size.
+          scan.allocatedBytes === null ? '—' : formatBytes(scan.allocatedBytes),
           scan.temporalByteDays === null ? '—' : formatByteDays(scan.temporalByteDays),
           scan.files === null ? '—' : formatExact(scan.files),
-          scan.scanId,
+          printable(scan.scanId),
           scanNote(scan),
         ]),
-        [3, 4, 5],
+        [3, 4, 5, 6],
       ),
     );
   }
@@ -145,7 +151,10 @@ export function formatUserDetails(user: UserUsage, scans: ScanRecord[]): string 
 }
 
 function scanNote(scan: ScanRecord): string {
-  if (scan.status === 'failed') return `${scan.failureReason ?? ''}: ${scan.failureMessage ?? ''}`.slice(0, 80);
+  if (scan.status === 'failed') {
+    // Stored failure text can come from a message: escaped, so it cannot drive the terminal.
+    return printable(`${scan.failureReason ?? ''}: ${scan.failureMessage ?? ''}`).slice(0, 100);
+  }
   const notes: string[] = [];
   if (!scan.usageApplied) notes.push('older than the usage shown: history only');
   const errors = scan.errors;

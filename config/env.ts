@@ -1,5 +1,6 @@
 import { parseDuration } from '../common/duration.js';
 import { parseSize } from '../common/units.js';
+import { redact } from '../common/redact.js';
 
 /**
  * Everything xfc reads from the environment, validated once at start-up. Every variable has a default that works
@@ -89,6 +90,11 @@ export interface XfcConfig {
     /** Unacknowledged deliveries per queue the bridge holds at once (AMQP prefetch). */
     prefetch: number;
   };
+  /**
+   * Shared secret that signs scan results published on RabbitMQ (control worker) and authenticates them (bridge);
+   * unset: results are not signed and the bridge applies none from RabbitMQ (xfc's own go through Temporal).
+   */
+  resultSigningKey?: string;
   metrics: {
     /** Port of xfc's own Prometheus endpoint (0 = off). */
     port: number;
@@ -161,6 +167,7 @@ export function loadConfig(env: Env = process.env): XfcConfig {
     bridge: {
       prefetch: read.integer('XFC_BRIDGE_PREFETCH', 10, 1, 1000),
     },
+    ...read.secret('resultSigningKey', 'XFC_RESULT_SIGNING_KEY', 32),
     metrics: {
       port: read.integer('XFC_METRICS_PORT', 9464, 0, 65535),
       temporalPort: read.integer('XFC_TEMPORAL_METRICS_PORT', 9465, 0, 65535),
@@ -314,6 +321,18 @@ class EnvReader {
     };
   }
 
+  /** An optional secret of at least `minLength` characters; the error never shows its value. */
+  secret<K extends string>(key: K, name: string, minLength: number): Partial<Record<K, string>> {
+    const value = this.raw(name);
+    if (value === undefined) return {};
+    if (value.length < minLength) {
+      throw new ConfigError(
+        `${name} is too short (${value.length} characters): use at least ${minLength}, e.g. \`openssl rand -hex 32\`.`,
+      );
+    }
+    return { [key]: value } as Partial<Record<K, string>>;
+  }
+
   size(name: string, fallback: string): bigint {
     const value = this.raw(name) ?? fallback;
     try {
@@ -324,7 +343,5 @@ class EnvReader {
   }
 }
 
-/** Hides a password in a URL before it appears in an error message. */
-export function redact(value: string): string {
-  return value.replace(/\/\/([^:/@]*):([^@/]*)@/, '//$1:***@');
-}
+/** Hides the secrets of a URL or connection string before it is printed (one redactor: common/redact.ts). */
+export { redact };

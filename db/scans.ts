@@ -10,7 +10,10 @@ import {
   type TopDirectories,
   type AgeBucket,
 } from '../messages/v1/index.js';
+import { clockSkewMs, verifyScanResult, type ResultRefusal } from './scan-authority.js';
 import { timestamptz } from './values.js';
+
+const skewInterval = `${clockSkewMs / 1000} seconds`;
 
 /**
  * Applying scan results. Each apply is one transaction that first inserts the scan's history row keyed by scan id
@@ -32,8 +35,25 @@ export interface ApplyOutcome {
   usageUpdated: boolean;
   userId: number | null;
   /** Why nothing was applied. */
-  skipped?: 'already-applied' | 'unknown-user';
+  skipped?: 'already-applied' | 'unknown-user' | 'refused';
+  /** Set when the result was refused (not xfc's own scan: nothing recorded) or recorded as a failed scan instead. */
+  refusal?: { reason: ResultRefusal | PermanentFailureReason; detail: string };
 }
+
+/** Reasons a result xfc did issue is recorded as a failed scan rather than applied: no retry could change them. */
+export const permanentFailureReasons = ['out-of-range', 'clock-ahead', 'unwritable'] as const;
+export type PermanentFailureReason = (typeof permanentFailureReasons)[number];
+
+export interface RecordOptions {
+  /**
+   * Check the result against the scans xfc issued (scan id, user, work directory) and the database's clock, in
+   * the applying transaction (default true). Only a fixture that records history directly turns it off.
+   */
+  verify?: boolean;
+}
+
+/** PostgreSQL's bigint, which every figure column is. */
+export const maxBigint = 2n ** 63n - 1n;
 
 const userIdRow = z.object({ userId: z.number().int() });
 const scanIdRow = z.object({ scanId: z.string() });
@@ -47,13 +67,30 @@ async function lookUpUser(tx: DatabaseTransactionConnection, username: string): 
   return row?.userId ?? null;
 }
 
-/** Records a completed (or partial) scan and moves the user's usage forward if it is the newest. */
-export async function recordScanCompleted(pool: DatabasePool, message: ScanCompleted): Promise<ApplyOutcome> {
+/**
+ * Records a completed (or partial) scan and moves the user's usage forward if it is the newest. A result xfc did
+ * not issue changes nothing (`skipped: 'refused'`); one whose times are ahead of the database's clock, or whose
+ * figures do not fit the columns, is recorded as a failed scan with that reason, once, and never retried.
+ */
+export async function recordScanCompleted(
+  pool: DatabasePool,
+  message: ScanCompleted,
+  options: RecordOptions = {},
+): Promise<ApplyOutcome> {
   const bytes = BigInt(message.totals.bytes);
   const temporal = BigInt(message.totals.temporalByteDays);
   return pool.transaction(async (tx) => {
     const userId = await lookUpUser(tx, message.username);
     if (userId === null) return { applied: false, usageUpdated: false, userId, skipped: 'unknown-user' };
+    if (options.verify ?? true) {
+      const verdict = await verifyScanResult(tx, message);
+      if (!verdict.ok && verdict.reason !== 'clock-ahead') {
+        return { applied: false, usageUpdated: false, userId, skipped: 'refused', refusal: verdict };
+      }
+      if (!verdict.ok) return recordFailureIn(tx, userId, asFailure(message, 'clock-ahead', verdict.detail));
+    }
+    const overflow = figureBeyondColumns(message);
+    if (overflow) return recordFailureIn(tx, userId, asFailure(message, 'out-of-range', overflow));
 
     const inserted = await tx.maybeOne(sql.type(scanIdRow)`
       INSERT INTO xfc_scan (scan_id, request_id, user_id, username, status, work_dir, age_basis, scan_now,
@@ -79,10 +116,14 @@ export async function recordScanCompleted(pool: DatabasePool, message: ScanCompl
 
     // The row lock taken by UPDATE, and Postgres re-checking the WHERE on the newest row version, make
     // "only if newer" hold under concurrent applies for the same user.
+    // last_scanned is never written ahead of the database's clock (a scan's `now` may be up to the allowed skew
+    // ahead), and one already in the future (written before results were checked) counts as stale, so it cannot
+    // freeze the user.
     const moved = await tx.maybeOne(sql.type(diskIdRow)`
       UPDATE xfc_control_user
-      SET quota_used = ${temporal}, total_used = ${bytes}, last_scanned = ${timestamptz(message.now)}
-      WHERE id = ${userId} AND last_scanned < ${timestamptz(message.now)}
+      SET quota_used = ${temporal}, total_used = ${bytes}, last_scanned = LEAST(${timestamptz(message.now)}, now())
+      WHERE id = ${userId}
+        AND (last_scanned < ${timestamptz(message.now)} OR last_scanned > now() + ${skewInterval}::interval)
       RETURNING cache_disk_id AS "diskId"
     `);
     if (moved) {
@@ -131,36 +172,107 @@ export interface RecordFailureOptions {
 export async function recordScanFailed(
   pool: DatabasePool,
   message: ScanFailed,
-  options: RecordFailureOptions = {},
+  options: RecordFailureOptions & RecordOptions = {},
 ): Promise<ApplyOutcome> {
-  const failedAt = options.failedAt ? timestamptz(options.failedAt) : sql.fragment`now()`;
   return pool.transaction(async (tx) => {
     const userId = await lookUpUser(tx, message.username);
     if (userId === null) return { applied: false, usageUpdated: false, userId, skipped: 'unknown-user' };
-
-    const inserted = await tx.maybeOne(sql.type(scanIdRow)`
-      INSERT INTO xfc_scan (scan_id, request_id, user_id, username, status, failure_reason, failure_message,
-                            finished_at)
-      VALUES (${message.scanId}, ${message.requestId}, ${userId}, ${message.username}, 'failed', ${message.reason},
-              ${message.message}, ${failedAt})
-      ON CONFLICT (scan_id) DO NOTHING
-      RETURNING scan_id AS "scanId"
-    `);
-    if (!inserted) return { applied: false, usageUpdated: false, userId, skipped: 'already-applied' };
-
-    await tx.query(sql.unsafe`
-      INSERT INTO xfc_user_state AS s (user_id, last_failed_at, last_failure_reason)
-      VALUES (${userId}, ${failedAt}, ${message.reason})
-      ON CONFLICT (user_id) DO UPDATE SET
-        last_failure_reason = CASE WHEN s.last_failed_at IS NULL OR s.last_failed_at <= EXCLUDED.last_failed_at
-                                   THEN EXCLUDED.last_failure_reason ELSE s.last_failure_reason END,
-        last_failed_at = GREATEST(s.last_failed_at, EXCLUDED.last_failed_at),
-        outstanding_request_id = CASE WHEN s.outstanding_request_id = ${message.requestId}
-                                      THEN NULL ELSE s.outstanding_request_id END,
-        requested_at = CASE WHEN s.outstanding_request_id = ${message.requestId} THEN NULL ELSE s.requested_at END
-    `);
-    return { applied: true, usageUpdated: false, userId };
+    if (options.verify ?? true) {
+      // A failure clears the user's outstanding request: it too must come from a scan xfc issued for that user.
+      const verdict = await verifyScanResult(tx, message);
+      if (!verdict.ok) return { applied: false, usageUpdated: false, userId, skipped: 'refused', refusal: verdict };
+    }
+    return recordFailureIn(tx, userId, message, options.failedAt);
   });
+}
+
+/**
+ * Records a result xfc issued but cannot apply as a failed scan with a permanent reason (e.g. a PostgreSQL data
+ * exception while applying it), once per scan id, without checking it again: the caller already did.
+ */
+export async function recordPermanentFailure(
+  pool: DatabasePool,
+  message: ScanCompleted | ScanFailed,
+  reason: PermanentFailureReason,
+  detail: string,
+): Promise<ApplyOutcome> {
+  return pool.transaction(async (tx) => {
+    const userId = await lookUpUser(tx, message.username);
+    if (userId === null) return { applied: false, usageUpdated: false, userId, skipped: 'unknown-user' };
+    return recordFailureIn(tx, userId, asFailure(message, reason, detail));
+  });
+}
+
+/** The failure a result is recorded as when it cannot be applied. */
+function asFailure(message: ScanCompleted | ScanFailed, reason: PermanentFailureReason, detail: string): ScanFailed {
+  return {
+    version: 1,
+    scanId: message.scanId,
+    requestId: message.requestId,
+    username: message.username,
+    reason,
+    message: detail.slice(0, 2000),
+  };
+}
+
+/** The first figure of a result that PostgreSQL's bigint columns cannot hold, described; undefined if all fit. */
+export function figureBeyondColumns(message: ScanCompleted): string | undefined {
+  const figures: Array<[string, string | number]> = [
+    ['totals.bytes', message.totals.bytes],
+    ['totals.allocatedBytes', message.totals.allocatedBytes],
+    ['totals.temporalByteDays', message.totals.temporalByteDays],
+    ['totals.files', message.totals.files],
+    ['totals.directories', message.totals.directories],
+    ['totals.symlinks', message.totals.symlinks],
+    ['totals.others', message.totals.others],
+  ];
+  for (const [name, value] of figures) {
+    if (BigInt(value) > maxBigint) {
+      return (
+        `${name} = ${value} is more than PostgreSQL's bigint holds (${maxBigint}); the scan found ` +
+        `${message.totals.bytes} apparent bytes in ${message.totals.allocatedBytes} allocated, e.g. huge sparse ` +
+        'files. Usage was left as it was; look at the directory, the next scan measures it again.'
+      );
+    }
+  }
+  return undefined;
+}
+
+async function recordFailureIn(
+  tx: DatabaseTransactionConnection,
+  userId: number,
+  message: ScanFailed,
+  failedAtOption?: Date,
+): Promise<ApplyOutcome> {
+  const failedAt = failedAtOption ? timestamptz(failedAtOption) : sql.fragment`now()`;
+  const inserted = await tx.maybeOne(sql.type(scanIdRow)`
+    INSERT INTO xfc_scan (scan_id, request_id, user_id, username, status, failure_reason, failure_message,
+                          finished_at)
+    VALUES (${message.scanId}, ${message.requestId}, ${userId}, ${message.username}, 'failed', ${message.reason},
+            ${message.message}, ${failedAt})
+    ON CONFLICT (scan_id) DO NOTHING
+    RETURNING scan_id AS "scanId"
+  `);
+  if (!inserted) return { applied: false, usageUpdated: false, userId, skipped: 'already-applied' };
+
+  await tx.query(sql.unsafe`
+    INSERT INTO xfc_user_state AS s (user_id, last_failed_at, last_failure_reason)
+    VALUES (${userId}, ${failedAt}, ${message.reason})
+    ON CONFLICT (user_id) DO UPDATE SET
+      last_failure_reason = CASE WHEN s.last_failed_at IS NULL OR s.last_failed_at <= EXCLUDED.last_failed_at
+                                 THEN EXCLUDED.last_failure_reason ELSE s.last_failure_reason END,
+      last_failed_at = GREATEST(s.last_failed_at, EXCLUDED.last_failed_at),
+      outstanding_request_id = CASE WHEN s.outstanding_request_id = ${message.requestId}
+                                    THEN NULL ELSE s.outstanding_request_id END,
+      requested_at = CASE WHEN s.outstanding_request_id = ${message.requestId} THEN NULL ELSE s.requested_at END
+  `);
+  const permanent = (permanentFailureReasons as readonly string[]).includes(message.reason);
+  return {
+    applied: true,
+    usageUpdated: false,
+    userId,
+    ...(permanent && { refusal: { reason: message.reason as PermanentFailureReason, detail: message.message } }),
+  };
 }
 
 export interface ScanRecord {

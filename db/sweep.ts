@@ -1,6 +1,7 @@
 import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { usernamePattern } from '../common/username.js';
+import { clockSkewMs } from './scan-authority.js';
 import { timestamptz } from './values.js';
 
 export interface ClaimOptions {
@@ -67,15 +68,19 @@ async function claim(db: CommonQueryMethods, options: ClaimOptions, claimId: str
   const now = options.now.getTime();
   const dueBefore = timestamptz(new Date(now - options.rescanAfterMs));
   const leaseExpiredBefore = timestamptz(new Date(now - options.leaseMs));
+  // A last_scanned in the future (written by a forged or fast-clocked result before results were checked) would
+  // keep the user from ever being due: it counts as never scanned.
+  const lastScanned = sql.fragment`(CASE WHEN u.last_scanned > ${timestamptz(new Date(now + clockSkewMs))}
+                                         THEN '-infinity'::timestamptz ELSE u.last_scanned END)`;
   const rows = await db.any(sql.type(claimedRow)`
     WITH candidates AS (
       SELECT u.id
       FROM xfc_control_user u
       LEFT JOIN xfc_user_state s ON s.user_id = u.id
       WHERE u.name ~ ${usernamePattern.source}
-        AND GREATEST(u.last_scanned, s.last_failed_at) < ${dueBefore}
+        AND GREATEST(${lastScanned}, s.last_failed_at) < ${dueBefore}
         AND (s.outstanding_request_id IS NULL OR s.requested_at IS NULL OR s.requested_at < ${leaseExpiredBefore})
-      ORDER BY GREATEST(u.last_scanned, s.last_failed_at), u.id
+      ORDER BY GREATEST(${lastScanned}, s.last_failed_at), u.id
       LIMIT ${options.batchSize}
       FOR NO KEY UPDATE OF u SKIP LOCKED
     ), claimed AS (
@@ -92,7 +97,7 @@ async function claim(db: CommonQueryMethods, options: ClaimOptions, claimId: str
            c.requested_at AS "requestedAt"
     FROM claimed c
     JOIN xfc_control_user u ON u.id = c.user_id
-    ORDER BY GREATEST(u.last_scanned, c.last_failed_at), u.id
+    ORDER BY GREATEST(${lastScanned}, c.last_failed_at), u.id
   `);
   return [...rows];
 }

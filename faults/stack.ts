@@ -10,7 +10,7 @@ import { createTestDatabase } from '../test/support/postgres.js';
 import { createTestVhost } from '../test/support/rabbitmq.js';
 import { scratchDir } from '../test/support/scratch.js';
 import { startTestSmtp, type TestSmtpOptions, type TestSmtpServer } from '../test/support/smtp.js';
-import type { StackServices } from '../test/support/stack.js';
+import { testSigningKey, type StackServices } from '../test/support/stack.js';
 import { startTestTemporal } from '../test/support/temporal.js';
 import { startXfc, type Role, type RunAs, type XfcChild } from './processes.js';
 
@@ -68,6 +68,7 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
       XFC_MAIL_FROM: 'JASMIN XFC <xfc@example.org>',
       // The schedule is paused below; a long interval keeps it from firing even before that.
       XFC_SWEEP_INTERVAL: '24h',
+      XFC_RESULT_SIGNING_KEY: testSigningKey,
       ...options.env,
     };
     const config = loadConfig(env);

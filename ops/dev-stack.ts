@@ -9,6 +9,8 @@ import { explainDatabaseError } from '../cli/commands/db.js';
 import { UserError, errorMessage } from '../common/errors.js';
 import { redact, type XfcConfig } from '../config/env.js';
 import { migrate } from '../db/migrate.js';
+import { openPool } from '../db/pool.js';
+import { verifyScanResult } from '../db/scan-authority.js';
 import { startSmtpSink, type SmtpSink } from '../notify/smtp-sink.js';
 import { connectTemporal } from '../temporal/client.js';
 import { sweepScheduleId } from '../temporal/names.js';
@@ -215,7 +217,14 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
     cleanups.push(() => running.stop());
     const client = await connectTemporal(config);
     cleanups.push(() => client.connection.close());
-    const bridge = startBridge({ config, temporalClient: client, logger: terminalLogger('bridge', log) });
+    const bridgePool = await openPool(config.databaseUrl, { maximumPoolSize: 2 });
+    cleanups.push(() => bridgePool.end());
+    const bridge = startBridge({
+      config,
+      temporalClient: client,
+      logger: terminalLogger('bridge', log),
+      verifyResult: (claims) => verifyScanResult(bridgePool, claims),
+    });
     cleanups.push(() => bridge.stop());
     await bridge.ready;
 

@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { XfcConfig } from '../config/env.js';
 import type { ScanRequest } from '../messages/v1/index.js';
@@ -64,6 +64,20 @@ export async function startApplyWorkflow(
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     const description = await client.workflow.getHandle(workflowId).describe();
     return { workflowId, runId: description.runId, started: false };
+  }
+}
+
+/**
+ * The application `apply-<scanId>` if it was ever started (running or closed, within the server's retention), as
+ * an outcome that accepts a message without starting anything; undefined if there is none.
+ */
+export async function existingApplication(client: Client, workflowId: string): Promise<StartOutcome | undefined> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    return { workflowId, runId: description.runId, started: false };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
   }
 }
 

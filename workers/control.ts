@@ -1,6 +1,7 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createControlActivities } from '../activities/control.js';
 import { createNotifyActivities } from '../activities/notify.js';
+import { withPermanentFailures } from '../activities/permanent-failures.js';
 import type { Publisher } from '../amqp/publisher.js';
 import type { XfcConfig } from '../config/env.js';
 import type { DatabasePool } from '../db/pool.js';
@@ -23,9 +24,10 @@ export async function createControlWorker(deps: ControlWorkerDeps): Promise<Work
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.controlTaskQueue,
     ...workflowCodeOptions(),
-    activities: {
+    // A database error no retry can fix ends the activity instead of retrying it forever.
+    activities: withPermanentFailures({
       ...createControlActivities({ pool, publisher, config, metrics }),
       ...createNotifyActivities({ pool, config }),
-    },
+    }),
   });
 }

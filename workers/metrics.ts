@@ -8,7 +8,12 @@ export interface ScanMetrics {
 
 /** What the control activities report. */
 export interface ControlMetrics {
-  recordScanResult(result: { status: 'complete' | 'partial' | 'failed'; errors: Record<string, number> }): void;
+  recordScanResult(result: {
+    status: 'complete' | 'partial' | 'failed';
+    errors: Record<string, number>;
+    /** Why a scan failed (e.g. out-of-range, walk-failed). */
+    reason?: string;
+  }): void;
 }
 
 /** xfc's own Prometheus metrics (the Temporal SDK runtime exposes its metrics on a port of its own). */
@@ -40,6 +45,12 @@ export class XfcMetrics implements ScanMetrics, ControlMetrics {
     labelNames: ['status'],
     registers: [this.registry],
   });
+  private readonly failedScans = new Counter({
+    name: 'xfc_scans_failed_total',
+    help: 'Scans recorded as failed, by reason (out-of-range, clock-ahead, unwritable, walk-failed, work-dir-…).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
   private readonly scanErrors = new Counter({
     name: 'xfc_scan_errors_total',
     help: 'Entries a scan could not account, by kind (unreadable, vanished, otherDevice, otherErrors).',
@@ -61,11 +72,14 @@ export class XfcMetrics implements ScanMetrics, ControlMetrics {
   recordScanResult({
     status,
     errors,
+    reason,
   }: {
     status: 'complete' | 'partial' | 'failed';
     errors: Record<string, number>;
+    reason?: string;
   }): void {
     this.scans.inc({ status });
+    if (status === 'failed') this.failedScans.inc({ reason: reason ?? 'unknown' });
     for (const [kind, count] of Object.entries(errors)) if (count > 0) this.scanErrors.inc({ kind }, count);
   }
 

@@ -59,7 +59,11 @@ export async function startWorkers(config: XfcConfig, role: WorkerRole, log = co
     if (applied.length > 0) log(`database: applied migrations ${applied.join(', ')}`);
     await declareTopology(config.amqpUrl, config.amqpTopology);
     const pool = await openPool(config.databaseUrl);
-    const publisher = createPublisher(config.amqpUrl, { role: 'control', topology: config.amqpTopology });
+    const publisher = createPublisher(config.amqpUrl, {
+      role: 'control',
+      topology: config.amqpTopology,
+      signingKey: config.resultSigningKey,
+    });
     cleanups.push(
       () => publisher.close(),
       () => pool.end(),

@@ -3,16 +3,25 @@ import {
   ApplicationFailure,
   continueAsNew,
   defineQuery,
+  ParentClosePolicy,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  startChild,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import {
+  defineSearchAttributeKey,
+  SearchAttributeType,
+  WorkflowExecutionAlreadyStartedError,
+} from '@temporalio/common';
 import type { ControlActivities } from '../activities/control.js';
 import type { ScanActivities, ScanProgress, WalkChunkResult } from '../activities/scan.js';
 import type { ScanCompleted, ScanFailed, ScanFailureReason } from '../messages/v1/index.js';
-import type { ScanResumeState, ScanUserInput, ScanUserResult } from './types.js';
+import { applyWorkflowId, userSearchAttribute, workflowTypes } from '../temporal/names.js';
+import type { ScanOutcome, ScanResumeState, ScanUserInput, ScanUserResult } from './types.js';
 
 /**
  * Database and messaging steps. They are short; Postgres or RabbitMQ being down is the usual reason for a failure,
@@ -56,7 +65,8 @@ export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
       return { type: 'duplicate', requestId: request.requestId, servedBy: acceptance.scanId };
     }
   }
-  const target = await control.resolveScanTarget({ username: request.username });
+  // Records the scan id as issued for this user and directory: only such results may change usage.
+  const target = await control.resolveScanTarget({ username: request.username, scanId });
   if (!target.ok) return fail(request, scanId, target.reason, target.message);
   const startedAt = new Date().toISOString(); // workflow time: deterministic, recorded in history
   let state: ScanResumeState = input.resume ?? {
@@ -132,6 +142,7 @@ export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
           ageBasis: state.ageBasis,
           ...outcome.report,
         };
+        await handOff({ type: 'scan.completed', message });
         await control.publishScanCompleted(message);
         return { type: 'scan.completed', message };
       }
@@ -170,8 +181,33 @@ async function fail(
     message: text.slice(0, 2000),
   };
   setCurrentDetails(`**Scan failed** (${reason}): ${text}`);
+  await handOff({ type: 'scan.failed', message });
   await control.publishScanFailed(message);
   return { type: 'scan.failed', message };
+}
+
+const xfcUserKey = defineSearchAttributeKey(userSearchAttribute, SearchAttributeType.KEYWORD);
+
+/**
+ * Hands the result to `applyScan` inside Temporal: the result carries its authority from the scan that produced it,
+ * and RabbitMQ's scan.completed / scan.failed, published next, only informs other consumers (the bridge finds
+ * `apply-<scanId>` already started). The child is abandoned, not awaited: it runs to its end (emails included)
+ * whatever becomes of this run. Runs from before this step (patch marker) leave the application to the bridge.
+ */
+async function handOff(outcome: ScanOutcome): Promise<void> {
+  if (!patched('apply-in-temporal')) return;
+  try {
+    await startChild(workflowTypes.applyScan, {
+      workflowId: applyWorkflowId(outcome.message.scanId),
+      args: [outcome],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [{ key: xfcUserKey, value: outcome.message.username }],
+    });
+  } catch (err) {
+    // Started before (this run retried after the start, or the bridge applied a copy of the same result).
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
 }
 
 /** The work-directory refusal carried by an activity failure, if that is what it is. */

@@ -1,3 +1,4 @@
+import { printable, printableOrDash } from '../../common/printable.js';
 import type { CommandModule } from 'yargs';
 import { AmqpConnectError } from '../../amqp/connection.js';
 import { listDeadLetters, requeueDeadLetters, type DeadLetter } from '../../amqp/dead-letters.js';
@@ -40,12 +41,13 @@ function deadTable(letters: DeadLetter[]): string {
     ['#', 'type', 'message id', 'reason', 'from', 'size', 'detail', 'body'],
     letters.map((l, i) => [
       String(i + 1),
-      l.type ?? '-',
-      l.messageId ?? '-',
-      l.reason,
-      l.from ?? '-',
+      // Properties and headers are whatever the publisher chose: escaped, so they cannot drive the terminal.
+      printableOrDash(l.type),
+      printableOrDash(l.messageId),
+      printable(l.reason),
+      printableOrDash(l.from),
       String(l.size),
-      truncate(l.detail ?? '', 60),
+      truncate(printable(l.detail ?? ''), 60),
       truncate(l.preview, 60),
     ]),
     [0, 5],
@@ -94,7 +96,7 @@ const dead: CommandModule<object, DeadArgs> = {
       console.log(`Requeued ${result.requeued.length} message(s) to xfc.`);
       if (result.requeued.length > 0) console.log(deadTable(result.requeued));
       for (const { letter, error } of result.failed) {
-        console.log(`Kept ${letter.messageId ?? '(no id)'} in xfc.dead: ${error}`);
+        console.log(`Kept ${printable(letter.messageId ?? '(no id)')} in xfc.dead: ${printable(error)}`);
       }
     }
     if (result.failed.length > 0) process.exitCode = 1;

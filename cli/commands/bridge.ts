@@ -1,6 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { startBridge } from '../../amqp/bridge.js';
 import { loadConfig } from '../../config/env.js';
+import { openPool } from '../../db/pool.js';
+import { verifyScanResult } from '../../db/scan-authority.js';
 import { connectTemporal } from '../../temporal/client.js';
 
 /**
@@ -23,13 +25,16 @@ export const bridgeCommand: CommandModule<object, { prefetch: number | undefined
       config.bridge.prefetch = args.prefetch;
     }
     const client = await connectTemporal(config);
-    const bridge = startBridge({ config, temporalClient: client });
+    // The bridge reads which scans xfc issued, to dead-letter a result it did not with the reason.
+    const pool = await openPool(config.databaseUrl, { maximumPoolSize: 2 });
+    const bridge = startBridge({ config, temporalClient: client, verifyResult: (claims) => verifyScanResult(pool, claims) });
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
     });
     console.error(`xfc bridge: ${signal}, stopping`);
     await bridge.stop();
+    await pool.end();
     await client.connection.close();
   },
 };

@@ -56,6 +56,11 @@ export const scanFailureReason = z.enum([
   'work-dir-not-directory',
   'work-dir-outside-root',
   'walk-failed',
+  // Recorded by the application of a result xfc issued but cannot apply (db/scans.ts): a figure beyond the
+  // columns, times ahead of the database's clock, a row PostgreSQL refuses. Permanent: no retry changes them.
+  'out-of-range',
+  'clock-ahead',
+  'unwritable',
 ]);
 
 export const scanFailed = z

@@ -8,7 +8,6 @@ import { z } from 'zod';
 import { createNotifyActivities } from '../../activities/notify.js';
 import { TiB } from '../../common/units.js';
 import { loadConfig } from '../../config/env.js';
-import { recordScanCompleted } from '../../db/scans.js';
 import { createMailer } from '../../notify/mailer.js';
 import {
   completedScan,
@@ -16,6 +15,7 @@ import {
   insertDjangoUsers,
   migratedDatabase,
   type MigratedDatabase,
+  recordOwnScan,
 } from '../db/helpers.js';
 import { startTestSmtp, type TestSmtpServer } from '../support/smtp.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
@@ -77,7 +77,7 @@ describe('notification activities under Temporal', () => {
       temporalByteDays: 310n * TiB,
       workDir: '/work/xfc/vol5/user_cache/alice',
     });
-    await recordScanCompleted(t.pool, message);
+    await recordOwnScan(t.pool, message);
     await smtp.stop();
     const handle = await client.workflow.start<typeof notifyAboutScan>('notifyAboutScan', {
       taskQueue,

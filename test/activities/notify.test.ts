@@ -6,7 +6,6 @@ import { createNotifyActivities, type NotifyActivities } from '../../activities/
 import { TiB } from '../../common/units.js';
 import { loadConfig } from '../../config/env.js';
 import { findOutbox, notificationHistory } from '../../db/notifications.js';
-import { recordScanCompleted, recordScanFailed } from '../../db/scans.js';
 import type { ScanCompleted } from '../../messages/v1/index.js';
 import { createMailer } from '../../notify/mailer.js';
 import {
@@ -15,6 +14,8 @@ import {
   insertDjangoUsers,
   migratedDatabase,
   type MigratedDatabase,
+  recordOwnScan,
+  recordOwnFailure,
 } from '../db/helpers.js';
 import { parseMail, startTestSmtp, type TestSmtpServer } from '../support/smtp.js';
 
@@ -87,7 +88,7 @@ describe('notification activities', () => {
       ...rest,
     });
     // The name is set after validation: a hostile name in the Django table must not get further than this.
-    const outcome = await recordScanCompleted(t.pool, { ...message, username: name });
+    const outcome = await recordOwnScan(t.pool, { ...message, username: name });
     assert.equal(outcome.usageUpdated, true, `scan of ${name} applied`);
     return message.scanId;
   }
@@ -317,7 +318,7 @@ describe('notification activities', () => {
     const first = await activities.decideNotification({ scanId: await scan('ivan', 100) });
     assert.equal(first.kind, 'over');
     const before = await state(id);
-    await recordScanFailed(t.pool, {
+    await recordOwnFailure(t.pool, {
       version: 1,
       scanId: 'scan-ivan-failed-1',
       requestId: 'request-ivan-failed-1',

@@ -6,9 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { recordScanCompleted } from '../../db/scans.js';
 import { TiB } from '../../common/units.js';
-import { completedScan, migratedDatabase, type MigratedDatabase } from '../db/helpers.js';
+import { completedScan, migratedDatabase, type MigratedDatabase, recordOwnScan } from '../db/helpers.js';
 import { makeTree } from '../backfill/tree.js';
 
 const run = promisify(execFile);
@@ -153,7 +152,7 @@ describe('xfc users', () => {
   });
 
   it('lists users with usage in human units, by volume, over quota, and as JSON', async () => {
-    await recordScanCompleted(
+    await recordOwnScan(
       t.pool,
       completedScan({
         username: 'bob',
@@ -162,7 +161,7 @@ describe('xfc users', () => {
         temporalByteDays: 100n * TiB,
       }),
     );
-    await recordScanCompleted(
+    await recordOwnScan(
       t.pool,
       completedScan({ username: 'carol', now: '2026-11-01T10:00:00.000Z', bytes: 50n * TiB, temporalByteDays: 1n }),
     );

@@ -3,7 +3,15 @@ import pg from 'pg';
 import type { DatabasePool } from 'slonik';
 import { migrate } from '../../db/migrate.js';
 import { openPool } from '../../db/pool.js';
-import { ageBucketLabels, ageBucketLimits, scanCompleted, type ScanCompleted } from '../../messages/v1/index.js';
+import { recordIssuedScan } from '../../db/scan-authority.js';
+import { recordScanCompleted, recordScanFailed, type ApplyOutcome, type RecordFailureOptions } from '../../db/scans.js';
+import {
+  ageBucketLabels,
+  ageBucketLimits,
+  scanCompleted,
+  type ScanCompleted,
+  type ScanFailed,
+} from '../../messages/v1/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 /**
@@ -123,4 +131,23 @@ export function completedScan(
     })),
     ...rest,
   });
+}
+
+/**
+ * Records a result as the applyScan workflow would for a scan xfc issued: the scan is first recorded as issued
+ * (as the scan workflow does when it resolves the directory), then the result is applied with its checks.
+ */
+export async function recordOwnScan(pool: DatabasePool, message: ScanCompleted): Promise<ApplyOutcome> {
+  await recordIssuedScan(pool, message);
+  return recordScanCompleted(pool, message);
+}
+
+/** `recordOwnScan` for a failure (a failure names no directory: the issued one is made up). */
+export async function recordOwnFailure(
+  pool: DatabasePool,
+  message: ScanFailed,
+  options?: RecordFailureOptions,
+): Promise<ApplyOutcome> {
+  await recordIssuedScan(pool, { ...message, workDir: `/work/xfc/vol1/user_cache/${message.username}` });
+  return recordScanFailed(pool, message, options);
 }

@@ -2,10 +2,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { recentScans, recordScanCompleted, recordScanFailed } from '../../db/scans.js';
+import { recentScans } from '../../db/scans.js';
 import { findWorkTarget, getUser, listUsers } from '../../db/users.js';
 import { TiB } from '../../common/units.js';
-import { completedScan, insertDisk, insertDjangoUsers, migratedDatabase, type MigratedDatabase } from './helpers.js';
+import {
+  completedScan,
+  insertDisk,
+  insertDjangoUsers,
+  migratedDatabase,
+  type MigratedDatabase,
+  recordOwnScan,
+  recordOwnFailure,
+} from './helpers.js';
 
 const usage = z.object({ quotaUsed: z.bigint(), totalUsed: z.bigint(), lastScanned: z.date() });
 const volumeUsage = z.object({ usedBytes: z.bigint(), sumOfUsers: z.bigint() });
@@ -67,7 +75,7 @@ describe('recording scans', () => {
       bytes: 5n * TiB,
       temporalByteDays: 2n ** 60n + 7n, // beyond 2^53: must stay exact
     });
-    assert.deepEqual(await recordScanCompleted(t.pool, message), { applied: true, usageUpdated: true, userId: 1 });
+    assert.deepEqual(await recordOwnScan(t.pool, message), { applied: true, usageUpdated: true, userId: 1 });
     assert.deepEqual(await userUsage('alice'), {
       quotaUsed: 2n ** 60n + 7n,
       totalUsed: 5n * TiB,
@@ -101,7 +109,7 @@ describe('recording scans', () => {
       bytes: 3n * TiB,
       temporalByteDays: 30n * TiB,
     });
-    const outcomes = await Promise.all(Array.from({ length: 20 }, () => recordScanCompleted(t.pool, message)));
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => recordOwnScan(t.pool, message)));
     assert.equal(outcomes.filter((outcome) => outcome.applied).length, 1);
     assert.equal(outcomes.filter((outcome) => outcome.skipped === 'already-applied').length, 19);
     assert.equal(await scanRows(message.scanId), 1);
@@ -128,8 +136,8 @@ describe('recording scans', () => {
       temporalByteDays: 90n * TiB,
       status: 'partial',
     });
-    assert.equal((await recordScanCompleted(t.pool, newer)).usageUpdated, true);
-    assert.deepEqual(await recordScanCompleted(t.pool, older), { applied: true, usageUpdated: false, userId: 3 });
+    assert.equal((await recordOwnScan(t.pool, newer)).usageUpdated, true);
+    assert.deepEqual(await recordOwnScan(t.pool, older), { applied: true, usageUpdated: false, userId: 3 });
     assert.deepEqual(await userUsage('carol'), {
       quotaUsed: 20n * TiB,
       totalUsed: 2n * TiB,
@@ -164,17 +172,17 @@ describe('recording scans', () => {
       bytes: TiB,
       temporalByteDays: TiB,
     });
-    const first = await recordScanCompleted(t.pool, newer);
+    const first = await recordOwnScan(t.pool, newer);
     assert.equal(first.usageUpdated, true);
-    assert.equal((await recordScanCompleted(t.pool, older)).usageUpdated, false);
+    assert.equal((await recordOwnScan(t.pool, older)).usageUpdated, false);
     // The worker that applied `newer` died before Temporal heard of it: the retry finds the row.
-    assert.deepEqual(await recordScanCompleted(t.pool, newer), {
+    assert.deepEqual(await recordOwnScan(t.pool, newer), {
       applied: false,
       usageUpdated: true,
       userId: first.userId,
       skipped: 'already-applied',
     });
-    assert.deepEqual(await recordScanCompleted(t.pool, older), {
+    assert.deepEqual(await recordOwnScan(t.pool, older), {
       applied: false,
       usageUpdated: false,
       userId: first.userId,
@@ -196,7 +204,7 @@ describe('recording scans', () => {
       }),
     );
     const shuffled = [...scans].sort(() => Math.random() - 0.5);
-    await Promise.all(shuffled.map((scan) => recordScanCompleted(t.pool, scan)));
+    await Promise.all(shuffled.map((scan) => recordOwnScan(t.pool, scan)));
     assert.deepEqual(await userUsage('racer'), {
       quotaUsed: 300n * TiB,
       totalUsed: 30n * TiB,
@@ -219,7 +227,7 @@ describe('recording scans', () => {
           temporalByteDays: 1n,
         }),
       );
-      await Promise.all(scans.map((scan) => recordScanCompleted(t.pool, scan)));
+      await Promise.all(scans.map((scan) => recordOwnScan(t.pool, scan)));
       const expected = (BigInt(round) * 1_000_000_007n * 30n * 31n) / 2n;
       assert.deepEqual(await diskUsage('/work/xfc/vol9'), { usedBytes: expected, sumOfUsers: expected });
     }
@@ -238,12 +246,12 @@ describe('recording scans', () => {
       message: '/work/xfc/vol5/user_cache/bob does not exist',
     };
     const failedAt = new Date('2026-11-06T12:00:00Z');
-    assert.deepEqual(await recordScanFailed(t.pool, failure, { failedAt }), {
+    assert.deepEqual(await recordOwnFailure(t.pool, failure, { failedAt }), {
       applied: true,
       usageUpdated: false,
       userId: 2,
     });
-    assert.deepEqual(await recordScanFailed(t.pool, failure, { failedAt }), {
+    assert.deepEqual(await recordOwnFailure(t.pool, failure, { failedAt }), {
       applied: false,
       usageUpdated: false,
       userId: 2,
@@ -270,7 +278,7 @@ describe('recording scans', () => {
       bytes: 1n,
       temporalByteDays: 1n,
     });
-    await recordScanCompleted(t.pool, late);
+    await recordOwnScan(t.pool, late);
     assert.equal((await state('carol')).outstandingRequestId, 'req-carol-new');
   });
 
@@ -281,7 +289,7 @@ describe('recording scans', () => {
       bytes: 1n,
       temporalByteDays: 1n,
     });
-    assert.deepEqual(await recordScanCompleted(t.pool, stranger), {
+    assert.deepEqual(await recordOwnScan(t.pool, stranger), {
       applied: false,
       usageUpdated: false,
       userId: null,

@@ -2,9 +2,16 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { recordScanCompleted, recordScanFailed } from '../../db/scans.js';
 import { claimStaleUsers, type ClaimedUser } from '../../db/sweep.js';
-import { completedScan, insertDisk, insertDjangoUsers, migratedDatabase, type MigratedDatabase } from './helpers.js';
+import {
+  completedScan,
+  insertDisk,
+  insertDjangoUsers,
+  migratedDatabase,
+  type MigratedDatabase,
+  recordOwnScan,
+  recordOwnFailure,
+} from './helpers.js';
 
 const hour = 3_600_000;
 const now = new Date('2026-11-10T12:00:00Z');
@@ -88,7 +95,7 @@ describe('claimStaleUsers', () => {
     const claims = await claimStaleUsers(t.pool, options);
     const gus = claims.find((user) => user.username === 'gus')!;
     const hal = claims.find((user) => user.username === 'hal')!;
-    await recordScanCompleted(
+    await recordOwnScan(
       t.pool,
       completedScan({
         username: 'gus',
@@ -98,7 +105,7 @@ describe('claimStaleUsers', () => {
         temporalByteDays: 1n,
       }),
     );
-    await recordScanFailed(
+    await recordOwnFailure(
       t.pool,
       {
         version: 1,

@@ -9,7 +9,6 @@ import { formatHistory, previewNotification } from '../../cli/commands/notify.js
 import { TiB } from '../../common/units.js';
 import { loadConfig } from '../../config/env.js';
 import { notificationHistory } from '../../db/notifications.js';
-import { recordScanCompleted } from '../../db/scans.js';
 import { createMailer } from '../../notify/mailer.js';
 import {
   completedScan,
@@ -17,6 +16,7 @@ import {
   insertDjangoUsers,
   migratedDatabase,
   type MigratedDatabase,
+  recordOwnScan,
 } from '../db/helpers.js';
 import { startTestSmtp, type TestSmtpServer } from '../support/smtp.js';
 
@@ -43,7 +43,7 @@ describe('xfc notify preview / history', () => {
       temporalByteDays: 312n * TiB,
       workDir: '/work/xfc/vol5/user_cache/alice',
     });
-    await recordScanCompleted(t.pool, message);
+    await recordOwnScan(t.pool, message);
   });
   after(async () => {
     await smtp.stop();

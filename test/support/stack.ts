@@ -10,6 +10,9 @@ import { scratchDir } from './scratch.js';
 import { createTestVhost, type TestVhost } from './rabbitmq.js';
 import { startTestTemporal, type TestTemporal } from './temporal.js';
 
+/** The key test stacks sign results with (XFC_RESULT_SIGNING_KEY): a publisher given it publishes as xfc does. */
+export const testSigningKey = 'test-result-signing-key-0123456789abcdef';
+
 /** The real services a test or fault scenario gets of its own, and the configuration that points at them. */
 export interface StackServices {
   config: XfcConfig;
@@ -46,6 +49,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     XFC_TEMPORAL_METRICS_PORT: '0',
     XFC_SMTP_URL: 'smtp://127.0.0.1:2',
     XFC_LOG_LEVEL: 'warn',
+    XFC_RESULT_SIGNING_KEY: testSigningKey,
     ...env,
   };
   const config = loadConfig(fullEnv);
