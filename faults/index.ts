@@ -10,6 +10,7 @@ import { poisonMessages } from './scenarios/08-poison-messages.js';
 import { treeChanges } from './scenarios/09-tree-changes.js';
 import { badWorkDirs } from './scenarios/10-bad-work-dirs.js';
 import { concurrentSweeps } from './scenarios/11-concurrent-sweeps.js';
+import { forgedResults } from './scenarios/12-forged-results.js';
 
 /** Every fault scenario of issue 8, by number. */
 export const scenarios: ReadonlyArray<Scenario<object>> = [
@@ -24,4 +25,5 @@ export const scenarios: ReadonlyArray<Scenario<object>> = [
   treeChanges,
   badWorkDirs,
   concurrentSweeps,
+  forgedResults,
 ];

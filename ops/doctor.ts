@@ -8,6 +8,9 @@ import { closeQuietly, connectAmqp } from '../amqp/connection.js';
 import { deadQueue, exchanges, queues, scanCompletedQueue, scanRequestQueue } from '../amqp/topology.js';
 import { errorMessage } from '../common/errors.js';
 import { redact, type XfcConfig } from '../config/env.js';
+import { printable } from '../common/printable.js';
+import { clockSkewMs } from '../db/scan-authority.js';
+import { permanentFailureReasons } from '../db/scans.js';
 import { migrationStatus } from '../db/migrate.js';
 import { createMailer } from '../notify/mailer.js';
 import { parseSender } from '../notify/message.js';
@@ -478,6 +481,63 @@ async function checkRoot(
 }
 
 /** Runs every check, the services side by side, and returns them in a fixed order. */
+/**
+ * Issue 13: users frozen by a last_scanned in the future (applied before results were checked), and scans that
+ * ended with a permanent reason (a figure beyond the columns, a clock ahead, a row PostgreSQL refused) this week.
+ */
+async function checkScanIntegrity(config: XfcConfig, add: Add): Promise<void> {
+  const client = new pg.Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: 5_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch {
+    return; // the reachability check above says why
+  }
+  try {
+    const ready = await client.query<{ ok: boolean }>(
+      `SELECT to_regclass('xfc_scan') IS NOT NULL AND to_regclass('xfc_control_user') IS NOT NULL AS ok`,
+    );
+    if (!ready.rows[0]?.ok) return; // migrations pending: reported above
+    const future = await client.query<{ name: string }>(
+      `SELECT name FROM xfc_control_user WHERE last_scanned > now() + $1::interval ORDER BY name LIMIT 21`,
+      [`${clockSkewMs / 1000} seconds`],
+    );
+    if (future.rows.length > 0) {
+      const names = future.rows.slice(0, 20).map((row) => printable(row.name));
+      add(
+        'last_scanned',
+        'warn',
+        `${future.rows.length > 20 ? 'more than 20' : future.rows.length} user(s) with last_scanned in the future ` +
+          `(${names.join(', ')}): written before results were checked; treated as stale`,
+        'nothing to do: the sweep claims them and their next scan writes the real time',
+      );
+    } else {
+      add('last_scanned', 'ok', 'none in the future');
+    }
+    const failed = await client.query<{ reason: string; scans: string; users: string }>(
+      `SELECT failure_reason AS reason, count(*) AS scans, string_agg(DISTINCT username, ', ') AS users
+       FROM xfc_scan
+       WHERE status = 'failed' AND failure_reason = ANY($1) AND applied_at > now() - interval '7 days'
+       GROUP BY failure_reason ORDER BY failure_reason`,
+      [[...permanentFailureReasons]],
+    );
+    if (failed.rows.length > 0) {
+      add(
+        'permanent failures',
+        'warn',
+        failed.rows
+          .map((row) => `${printable(row.reason)}: ${row.scans} scan(s) of ${printable(row.users.slice(0, 200))}`)
+          .join('; ') + ' in the last 7 days',
+        '`npm run xfc -- users show <user>` shows the reason; out-of-range is usually huge sparse files',
+      );
+    } else {
+      add('permanent failures', 'ok', 'no scan ended out-of-range, clock-ahead or unwritable in the last 7 days');
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 export async function runDoctor(
   config: XfcConfig,
   env: Record<string, string | undefined> = process.env,
@@ -485,6 +545,7 @@ export async function runDoctor(
   const dev = readDevState(devPaths(config).stateFile);
   const areas: Array<[Check['area'], (add: Add) => Promise<void>]> = [
     ['PostgreSQL', (add) => checkPostgres(config, add)],
+    ['PostgreSQL', (add) => checkScanIntegrity(config, add)],
     ['RabbitMQ', (add) => checkRabbitMq(config, add)],
     ['Temporal', (add) => checkTemporal(config, add, scanPollers)],
     ['SMTP', (add) => checkSmtp(config, dev, add)],

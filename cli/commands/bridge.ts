@@ -1,8 +1,8 @@
 import type { CommandModule } from 'yargs';
 import { startBridge } from '../../amqp/bridge.js';
 import { loadConfig } from '../../config/env.js';
-import { openPool } from '../../db/pool.js';
-import { verifyScanResult } from '../../db/scan-authority.js';
+import { openPool, type DatabasePool } from '../../db/pool.js';
+import { verifyScanResult, type ResultClaims, type ResultVerdict } from '../../db/scan-authority.js';
 import { connectTemporal } from '../../temporal/client.js';
 
 /**
@@ -25,16 +25,24 @@ export const bridgeCommand: CommandModule<object, { prefetch: number | undefined
       config.bridge.prefetch = args.prefetch;
     }
     const client = await connectTemporal(config);
-    // The bridge reads which scans xfc issued, to dead-letter a result it did not with the reason.
-    const pool = await openPool(config.databaseUrl, { maximumPoolSize: 2 });
-    const bridge = startBridge({ config, temporalClient: client, verifyResult: (claims) => verifyScanResult(pool, claims) });
+    // The bridge reads which scans xfc issued, to dead-letter a result it did not with the reason. Opened on the
+    // first result that needs it: requests flow even while PostgreSQL is away (a result then waits and retries).
+    let pool: Promise<DatabasePool> | undefined;
+    const verifyResult = async (claims: ResultClaims): Promise<ResultVerdict> => {
+      const opening = (pool ??= openPool(config.databaseUrl, { maximumPoolSize: 2 }));
+      opening.catch(() => {
+        if (pool === opening) pool = undefined;
+      });
+      return verifyScanResult(await opening, claims);
+    };
+    const bridge = startBridge({ config, temporalClient: client, verifyResult });
     const signal = await new Promise<string>((resolve) => {
       process.once('SIGTERM', () => resolve('SIGTERM'));
       process.once('SIGINT', () => resolve('SIGINT'));
     });
     console.error(`xfc bridge: ${signal}, stopping`);
     await bridge.stop();
-    await pool.end();
+    await (await pool?.catch(() => undefined))?.end();
     await client.connection.close();
   },
 };

@@ -3,13 +3,15 @@
 -- AGAIN AFTER every migration that adds a table (grants on the tables that now exist):
 --
 --   psql -d xfc -v django_owner=<role that owns xfc_control_user> -f deploy/postgres/roles.sql
---   optional: -v migrator=xfc_migrator -v runtime=xfc_runtime   (the default names)
+--   optional: -v migrator=xfc_migrator -v runtime=xfc_runtime -v bridge=xfc_bridge   (the default names)
 --
 -- Roles:
 --   migrator  `xfc db migrate` only (the migrate job): creates and owns xfc's own tables.
---   runtime   the control worker and the CLI: SELECT/INSERT/UPDATE on exactly the tables xfc uses; never DELETE,
---             never DDL, nothing on Django's other tables. (The bridge and the scan worker have no database access.)
--- Passwords are never in this file: `\password xfc_migrator`, `\password xfc_runtime`.
+--   runtime   the control worker and the CLI: SELECT/INSERT/UPDATE on exactly the tables xfc uses (UPDATE on Django's
+--             tables only of the columns xfc writes); never DELETE, never DDL, nothing on Django's other tables.
+--   bridge    `xfc bridge`: SELECT on the issued scans and users' ids and names, nothing else. (The scan worker has
+--             no database access.)
+-- Passwords are never in this file: `\password xfc_migrator`, `\password xfc_runtime`, `\password xfc_bridge`.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
 \if :{?migrator}
@@ -20,9 +22,13 @@ SET client_min_messages = warning;
 \else
   \set runtime xfc_runtime
 \endif
+\if :{?bridge}
+\else
+  \set bridge xfc_bridge
+\endif
 
 SELECT format('CREATE ROLE %I LOGIN', role)
-FROM unnest(ARRAY[:'migrator', :'runtime']) AS role
+FROM unnest(ARRAY[:'migrator', :'runtime', :'bridge']) AS role
 WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = role) \gexec
 
 SELECT format('GRANT CONNECT ON DATABASE %I TO %I, %I', current_database(), :'migrator', :'runtime') \gexec
@@ -39,11 +45,35 @@ GRANT :"django_owner" TO :"migrator";
 SELECT format('GRANT REFERENCES (id) ON TABLE xfc_control_user TO %I', :'migrator')
 WHERE to_regclass('xfc_control_user') IS NOT NULL \gexec
 
--- The runtime role: the two Django tables xfc reads and updates (usage, quotas, last_scanned; the backfill adds
--- volumes and users) and xfc's own tables. Only tables that exist yet: run this file again after migrating.
-SELECT format('GRANT SELECT, INSERT, UPDATE ON TABLE %I TO %I', tbl, :'runtime')
-FROM unnest(ARRAY['xfc_control_cachedisk', 'xfc_control_user', 'xfc_scan', 'xfc_user_state', 'xfc_notification']) AS tbl
+-- The runtime role: the two Django tables xfc reads and updates and xfc's own tables. Only tables that exist yet:
+-- run this file again after migrating. On Django's tables it may UPDATE only the columns it writes (usage and
+-- last_scanned; a volume's used and allocated bytes), never a name, an address, a quota or a path; INSERT is for
+-- `xfc users backfill`. A table-wide UPDATE granted before is taken back first.
+SELECT format('REVOKE UPDATE ON TABLE %I FROM %I', tbl, :'runtime')
+FROM unnest(ARRAY['xfc_control_cachedisk', 'xfc_control_user']) AS tbl
 WHERE to_regclass(tbl) IS NOT NULL \gexec
+SELECT format('GRANT SELECT, INSERT ON TABLE %I TO %I', tbl, :'runtime')
+FROM unnest(ARRAY['xfc_control_cachedisk', 'xfc_control_user']) AS tbl
+WHERE to_regclass(tbl) IS NOT NULL \gexec
+SELECT format('GRANT UPDATE (quota_used, total_used, last_scanned) ON TABLE xfc_control_user TO %I', :'runtime')
+WHERE to_regclass('xfc_control_user') IS NOT NULL \gexec
+SELECT format('GRANT UPDATE (used_bytes, allocated_bytes) ON TABLE xfc_control_cachedisk TO %I', :'runtime')
+WHERE to_regclass('xfc_control_cachedisk') IS NOT NULL \gexec
+SELECT format('GRANT SELECT, INSERT, UPDATE ON TABLE %I TO %I', tbl, :'runtime')
+FROM unnest(ARRAY['xfc_scan', 'xfc_user_state', 'xfc_notification', 'xfc_scan_request']) AS tbl
+WHERE to_regclass(tbl) IS NOT NULL \gexec
+-- Issued scans are written once and never changed.
+SELECT format('GRANT SELECT, INSERT ON TABLE xfc_scan_issued TO %I', :'runtime')
+WHERE to_regclass('xfc_scan_issued') IS NOT NULL \gexec
+
+-- The bridge role: reads which scans xfc issued (and user ids by name), to dead-letter a result xfc did not issue
+-- with the reason before starting anything. Nothing else, and no writes.
+SELECT format('GRANT CONNECT ON DATABASE %I TO %I', current_database(), :'bridge') \gexec
+GRANT USAGE ON SCHEMA public TO :"bridge";
+SELECT format('GRANT SELECT ON TABLE xfc_scan_issued TO %I', :'bridge')
+WHERE to_regclass('xfc_scan_issued') IS NOT NULL \gexec
+SELECT format('GRANT SELECT (id, name) ON TABLE xfc_control_user TO %I', :'bridge')
+WHERE to_regclass('xfc_control_user') IS NOT NULL \gexec
 
 SELECT format('GRANT USAGE ON SEQUENCE %s TO %I', pg_get_serial_sequence(tbl, 'id'), :'runtime')
 FROM unnest(ARRAY['xfc_control_cachedisk', 'xfc_control_user', 'xfc_notification']) AS tbl
