@@ -141,7 +141,8 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
             errors: { unreadable, vanished, otherDevice, otherErrors },
           });
         }
-        return result;
+        // Only what the workflow needs: the user's id may be a BigInt, which a workflow payload cannot carry.
+        return { applied: result.applied, usageUpdated: result.usageUpdated };
       }
       const result = await recordScanFailed(pool, input.message);
       if (result.applied) metrics?.recordScanResult({ status: 'failed', errors: {} });

@@ -14,6 +14,7 @@ import { parseSender } from '../notify/message.js';
 import { sweepScheduleId } from '../temporal/names.js';
 import { temporalTls } from '../temporal/tls.js';
 import { readDevState, type DevState } from './dev-state.js';
+import { checkDjangoCoexistence } from './doctor-django.js';
 import { devPaths } from './paths.js';
 import { pollersOf } from './pollers.js';
 import { hasUserSearchAttribute } from './search-attribute.js';
@@ -67,7 +68,6 @@ const djangoColumns: Record<string, string[]> = {
     'total_used',
     'cache_path',
     'cache_disk_id',
-    'last_scanned',
   ],
 };
 
@@ -135,6 +135,9 @@ async function checkPostgres(config: XfcConfig, add: Add): Promise<void> {
         'ok',
         `xfc_control_user (${row?.users ?? '?'} users), xfc_control_cachedisk (${row?.disks ?? '?'} volumes)`,
       );
+      if (status.pending.length === 0) {
+        for (const found of await checkDjangoCoexistence(client)) add(found.name, found.status, found.detail, found.fix);
+      }
     }
   } finally {
     await client.end().catch(() => undefined);
