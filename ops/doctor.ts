@@ -136,7 +136,8 @@ async function checkPostgres(config: XfcConfig, add: Add): Promise<void> {
         `xfc_control_user (${row?.users ?? '?'} users), xfc_control_cachedisk (${row?.disks ?? '?'} volumes)`,
       );
       if (status.pending.length === 0) {
-        for (const found of await checkDjangoCoexistence(client)) add(found.name, found.status, found.detail, found.fix);
+        for (const found of await checkDjangoCoexistence(client))
+          add(found.name, found.status, found.detail, found.fix);
       }
     }
   } finally {

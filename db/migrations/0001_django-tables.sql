@@ -4,12 +4,16 @@
 -- absent, exactly as Django creates them on PostgreSQL (test/db/fixtures/django/master-0001.sql is what
 -- `manage.py sqlmigrate xfc_control 0001` prints): same names, types, NOT NULL, constraint and index names with
 -- Django's hashes (Django later drops and alters them by those computed names), and no SQL defaults (Django keeps
--- defaults in Python). On a database where Django already made them nothing here changes them. All six tables are
--- created, not only the two xfc uses, so that Django's `manage.py migrate --fake-initial` recognises 0001_initial as
--- applied. Django's own bookkeeping table, django_migrations, is left to Django. (Databases this migration made
+-- defaults in Python). On a database where Django already made them nothing here changes them. On an empty database
+-- all six tables are created, not only the two xfc uses, so that Django's `manage.py migrate --fake-initial`
+-- recognises 0001_initial as applied. Django's own bookkeeping table, django_migrations, is left to Django. (Databases this migration made
 -- before it used Django's names get them from 0012_django-constraint-names.)
 
 DO $$
+DECLARE
+  -- The app's other four tables are made only on a database without Django's tables (xfc first): the app's
+  -- branch deletes those models (its 0004), and a database it migrated must not get them back.
+  fresh boolean := to_regclass('xfc_control_user') IS NULL AND to_regclass('xfc_control_cachedisk') IS NULL;
 BEGIN
   IF to_regclass('xfc_control_cachedisk') IS NULL THEN
     CREATE TABLE "xfc_control_cachedisk" (
@@ -41,7 +45,7 @@ BEGIN
     CREATE INDEX "xfc_control_user_cache_disk_id_35210398" ON "xfc_control_user" ("cache_disk_id");
   END IF;
 
-  IF to_regclass('xfc_control_cachedfile') IS NULL THEN
+  IF fresh AND to_regclass('xfc_control_cachedfile') IS NULL THEN
     CREATE TABLE "xfc_control_cachedfile" (
         "id" serial NOT NULL PRIMARY KEY,
         "path" varchar(2024) NOT NULL,
@@ -55,7 +59,7 @@ BEGIN
     CREATE INDEX "xfc_control_cachedfile_user_id_de888545" ON "xfc_control_cachedfile" ("user_id");
   END IF;
 
-  IF to_regclass('xfc_control_scheduleddeletion') IS NULL THEN
+  IF fresh AND to_regclass('xfc_control_scheduleddeletion') IS NULL THEN
     CREATE TABLE "xfc_control_scheduleddeletion" (
         "id" serial NOT NULL PRIMARY KEY,
         "time_entered" timestamp with time zone NULL,
@@ -68,7 +72,7 @@ BEGIN
     CREATE INDEX "xfc_control_scheduleddeletion_user_id_855eead3" ON "xfc_control_scheduleddeletion" ("user_id");
   END IF;
 
-  IF to_regclass('xfc_control_scheduleddeletion_delete_files') IS NULL THEN
+  IF fresh AND to_regclass('xfc_control_scheduleddeletion_delete_files') IS NULL THEN
     CREATE TABLE "xfc_control_scheduleddeletion_delete_files" (
         "id" serial NOT NULL PRIMARY KEY,
         "scheduleddeletion_id" integer NOT NULL,
@@ -89,7 +93,7 @@ BEGIN
         ON "xfc_control_scheduleddeletion_delete_files" ("cachedfile_id");
   END IF;
 
-  IF to_regclass('xfc_control_userlock') IS NULL THEN
+  IF fresh AND to_regclass('xfc_control_userlock') IS NULL THEN
     CREATE TABLE "xfc_control_userlock" (
         "id" serial NOT NULL PRIMARY KEY,
         "user_lock_id" integer NOT NULL
