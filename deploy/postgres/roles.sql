@@ -29,9 +29,9 @@ SELECT format('GRANT CONNECT ON DATABASE %I TO %I, %I', current_database(), :'mi
 GRANT USAGE, CREATE ON SCHEMA public TO :"migrator";
 GRANT USAGE ON SCHEMA public TO :"runtime";
 
--- Migration 0001 adds `last_scanned` to Django's xfc_control_user with ALTER TABLE ... ADD COLUMN IF NOT EXISTS,
--- which PostgreSQL allows only to the table's owner, even when the column already exists. So on a database where
--- Django created the tables, the migrator must be a member of their owner role. (On a fresh database the migrator
+-- Migrations 0010 and 0012 may drop the `last_scanned` column an earlier xfc added to Django's xfc_control_user and
+-- rename constraints an earlier xfc gave Django's tables, which PostgreSQL allows only to the tables' owner. So on a
+-- database where Django created the tables, the migrator must be a member of their owner role. (On a fresh database the migrator
 -- creates Django's tables itself and owns them.) Our tables reference xfc_control_user(id): REFERENCES.
 \if :{?django_owner}
 GRANT :"django_owner" TO :"migrator";
@@ -40,13 +40,15 @@ SELECT format('GRANT REFERENCES (id) ON TABLE xfc_control_user TO %I', :'migrato
 WHERE to_regclass('xfc_control_user') IS NOT NULL \gexec
 
 -- The runtime role: the two Django tables xfc reads and updates (usage, quotas, last_scanned; the backfill adds
--- volumes and users) and xfc's own tables. Only tables that exist yet: run this file again after migrating.
+-- volumes and users), the app's per-directory scan table once its branch made it (xfc inserts rows), and xfc's own
+-- tables. Only tables that exist yet: run this file again after migrating.
 SELECT format('GRANT SELECT, INSERT, UPDATE ON TABLE %I TO %I', tbl, :'runtime')
-FROM unnest(ARRAY['xfc_control_cachedisk', 'xfc_control_user', 'xfc_scan', 'xfc_user_state', 'xfc_notification']) AS tbl
+FROM unnest(ARRAY['xfc_control_cachedisk', 'xfc_control_user', 'xfc_scan', 'xfc_user_state', 'xfc_notification',
+                   'xfc_control_cacheddirectoryscan']) AS tbl
 WHERE to_regclass(tbl) IS NOT NULL \gexec
 
 SELECT format('GRANT USAGE ON SEQUENCE %s TO %I', pg_get_serial_sequence(tbl, 'id'), :'runtime')
-FROM unnest(ARRAY['xfc_control_cachedisk', 'xfc_control_user', 'xfc_notification']) AS tbl
+FROM unnest(ARRAY['xfc_control_cachedisk', 'xfc_control_user', 'xfc_notification', 'xfc_control_cacheddirectoryscan']) AS tbl
 WHERE to_regclass(tbl) IS NOT NULL AND pg_get_serial_sequence(tbl, 'id') IS NOT NULL \gexec
 
 -- The migration history: every service start-up runs the migrator in "nothing to do" mode, which reads
