@@ -79,7 +79,7 @@ describe('living beside the Django app, in every order', () => {
     round += 1;
     await migrate(db.url);
     assert.deepEqual(await withClient(db.url, djangoSchemaListing), await djangoAlone(djangoSteps), `${label}: schema`);
-    const pool = await openPool(db.url);
+    const pool = await openPool(db.url, { maximumPoolSize: 2 });
     try {
       // A backfill registers a new user from the tree.
       const newcomer = `new${round}`;
@@ -307,7 +307,7 @@ describe('living beside the Django app, in every order', () => {
          VALUES (9007199254740993, 'wide', 'wide@example.org', true, 100, 0, 100, 0, 'user_cache/wide', 5000000000,
                  '1900-01-01 00:00:00+00')`,
     );
-    const pool = await openPool(db.url);
+    const pool = await openPool(db.url, { maximumPoolSize: 2 });
     try {
       const [claimed] = await claimStaleUsers(pool, { batchSize: 5, rescanAfterMs: 0, leaseMs: 0, now: new Date() });
       assert.equal(claimed?.userId, 9007199254740993n, 'not rounded to 2^53');
