@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, describe, it } from 'node:test';
 import { runner } from 'node-pg-migrate';
@@ -22,7 +22,6 @@ import {
   type DjangoMigration,
 } from './django.js';
 import { completedScan, rowsFixturePath, runSql, withClient } from './helpers.js';
-import { readFileSync } from 'node:fs';
 
 /**
  * Every order in which xfc and the Django app (master's 0001, then the branch's 0002–0005) can meet on one
