@@ -1,6 +1,8 @@
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
+import { dbId, type DbId } from '../db/ids.js';
 import { refreshVolumeUsage } from '../db/scans.js';
+import { readDjangoSchema } from '../db/django-schema.js';
 import { neverScanned } from '../db/values.js';
 import type { Discovery } from './discover.js';
 import { planBackfill, type BackfillPlan, type BackfillSettings, type DatabaseState } from './plan.js';
@@ -11,9 +13,9 @@ import { planBackfill, type BackfillPlan, type BackfillSettings, type DatabaseSt
  * wait a moment), so two backfills, or a backfill and Django, can never create the same user twice.
  */
 
-const diskRow = z.object({ id: z.number().int(), mountpoint: z.string(), sizeBytes: z.bigint() });
-const userRow = z.object({ id: z.number().int(), name: z.string(), diskId: z.number().int(), cachePath: z.string() });
-const idRow = z.object({ id: z.number().int() });
+const diskRow = z.object({ id: dbId, mountpoint: z.string(), sizeBytes: z.bigint() });
+const userRow = z.object({ id: dbId, name: z.string(), diskId: dbId, cachePath: z.string() });
+const idRow = z.object({ id: dbId });
 
 async function readState(tx: DatabaseTransactionConnection): Promise<DatabaseState> {
   const disks = await tx.any(
@@ -53,7 +55,7 @@ async function applyPlan(
   plan: BackfillPlan,
   settings: BackfillSettings,
 ): Promise<void> {
-  const diskIds = new Map<string, number>();
+  const diskIds = new Map<string, DbId>();
   for (const volume of plan.volumes) {
     if (volume.action === 'register' && volume.sizeBytes !== null) {
       // Django inserts give every column; so do we. A row that appeared meanwhile is grown instead.
@@ -73,14 +75,19 @@ async function applyPlan(
       }
     }
   }
+  // Every column Django's model has, as Django inserts: with `last_scanned` (never: 1900-01-01, the value Django's
+  // 0002 gives existing rows) once Django's 0002 has added it, without it on the app's master.
+  const { lastScanned } = await readDjangoSchema(tx);
+  const column = lastScanned ? sql.fragment`, last_scanned` : sql.fragment``;
+  const value = lastScanned ? sql.fragment`, ${neverScanned}::timestamptz` : sql.fragment``;
   for (const user of plan.create) {
     const diskId = diskIds.get(user.volume);
     if (diskId === undefined) throw new Error(`backfill: no cache disk for ${user.volume}`);
     await tx.query(sql.unsafe`
       INSERT INTO xfc_control_user (name, email, notify, quota_size, quota_used, hard_limit_size, total_used,
-                                    cache_path, cache_disk_id, last_scanned)
+                                    cache_path, cache_disk_id ${column})
       VALUES (${user.username}, ${user.email}, ${user.notify}, ${settings.temporalQuota}, 0, ${settings.hardQuota}, 0,
-              ${user.cachePath}, ${diskId}, ${neverScanned}::timestamptz)`);
+              ${user.cachePath}, ${diskId} ${value})`);
   }
   const touched = new Set(plan.create.map((user) => user.volume));
   for (const volume of touched) {

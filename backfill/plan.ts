@@ -1,3 +1,4 @@
+import type { DbId } from '../db/ids.js';
 import type { Discovery } from './discover.js';
 
 /**
@@ -16,15 +17,15 @@ import type { Discovery } from './discover.js';
  */
 
 export interface DiskRow {
-  id: number;
+  id: DbId;
   mountpoint: string;
   sizeBytes: bigint;
 }
 
 export interface UserRow {
-  id: number;
+  id: DbId;
   name: string;
-  diskId: number;
+  diskId: DbId;
   cachePath: string;
 }
 
@@ -48,7 +49,7 @@ export interface PlannedVolume {
   mountpoint: string;
   action: VolumeAction;
   /** The row, when already registered. */
-  diskId: number | null;
+  diskId: DbId | null;
   sizeBytes: bigint | null;
   problem?: string;
   /** A remark about the registered row, e.g. a size that differs from the filesystem's. */
@@ -99,7 +100,7 @@ export function planBackfill(discovery: Discovery, state: DatabaseState, setting
   const diskByMountpoint = new Map(state.disks.map((disk) => [trimSlashes(disk.mountpoint), disk]));
   const diskById = new Map(state.disks.map((disk) => [disk.id, disk]));
   const usersByName = new Map<string, UserRow[]>();
-  for (const user of [...state.users].sort((a, b) => a.id - b.id)) {
+  for (const user of [...state.users].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     usersByName.set(user.name, [...(usersByName.get(user.name) ?? []), user]);
   }
 
@@ -153,7 +154,7 @@ export function planBackfill(discovery: Discovery, state: DatabaseState, setting
     withoutEmail: [],
     missingVolumes: [],
   };
-  const volumeOf = (diskId: number): string => diskById.get(diskId)?.mountpoint ?? `cache disk #${diskId}`;
+  const volumeOf = (diskId: DbId): string => diskById.get(diskId)?.mountpoint ?? `cache disk #${diskId}`;
 
   for (const username of [...directoriesByName.keys()].sort()) {
     const found = directoriesByName.get(username) ?? [];

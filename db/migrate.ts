@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
+import { syncDjangoLastScanned } from './django-schema.js';
 
 /**
  * Schema migrations: plain SQL files in db/migrations, applied in order by node-pg-migrate. Our history lives in
@@ -32,7 +33,10 @@ export interface MigrateOptions {
   log?: (message: string) => void;
 }
 
-/** Applies every pending migration in one transaction; returns the names applied (empty when up to date). */
+/**
+ * Applies every pending migration in one transaction; returns the names applied (empty when up to date). Then, once
+ * Django's own migration has added `xfc_control_user.last_scanned`, copies xfc's values into it (never backwards).
+ */
 export async function migrate(databaseUrl: string, options: MigrateOptions = {}): Promise<{ applied: string[] }> {
   const log = options.log ?? ((): void => undefined);
   const logger = { debug: log, info: log, warn: log, error: log };
@@ -47,7 +51,30 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
     advisoryLockMode: 'wait',
     logger,
   });
+  await withClientOf(databaseUrl, syncDjangoLastScanned);
   return { applied: applied.map((migration) => migration.name) };
+}
+
+/**
+ * Makes way for Django's migration 0002 where xfc's old `last_scanned` column is still on xfc_control_user (see
+ * 0010_last-scanned-own-copy.sql): 'released' (values kept in xfc_user_state, column dropped), 'kept-django' (Django's
+ * 0002 is recorded: the column is Django's) or 'absent'.
+ */
+export async function releaseLastScanned(databaseUrl: string): Promise<string> {
+  return withClientOf(databaseUrl, async (client) => {
+    const result = await client.query<{ outcome: string }>('SELECT xfc_release_last_scanned() AS outcome');
+    return result.rows[0]?.outcome ?? 'absent';
+  });
+}
+
+async function withClientOf<T>(databaseUrl: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
 }
 
 export interface MigrationStatus {

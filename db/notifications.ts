@@ -1,5 +1,6 @@
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
+import { dbId, type DbId } from './ids.js';
 import { ageHistogram, scanErrors, topDirectories } from '../messages/v1/index.js';
 import type { NewOutboxEntry, ScanFacts, StoredNotifyState, UserFacts } from '../notify/outbox.js';
 import { emailKinds, notifyLevels } from '../notify/policy.js';
@@ -18,7 +19,7 @@ const optionalDate = z.date().nullable();
 
 const scanFactsRow = z.object({
   scanId: z.string(),
-  userId: z.number().int(),
+  userId: dbId,
   username: z.string(),
   status: z.enum(['complete', 'partial', 'failed']),
   workDir: z.string().nullable(),
@@ -50,7 +51,7 @@ export async function findScan(db: CommonQueryMethods, scanId: string): Promise<
 }
 
 /** The user's newest scan that measured something and moved their usage (for previews). */
-export async function latestMeasuredScan(db: CommonQueryMethods, userId: number): Promise<ScanFacts | null> {
+export async function latestMeasuredScan(db: CommonQueryMethods, userId: DbId): Promise<ScanFacts | null> {
   const row = await db.maybeOne(sql.type(scanFactsRow)`
     ${scanFactsSelect}
     WHERE user_id = ${userId} AND status <> 'failed' AND usage_applied
@@ -61,7 +62,7 @@ export async function latestMeasuredScan(db: CommonQueryMethods, userId: number)
 }
 
 const userFactsRow = z.object({
-  userId: z.number().int(),
+  userId: dbId,
   username: z.string(),
   email: z.string(),
   notify: z.boolean(),
@@ -75,7 +76,7 @@ const userFactsSelect = sql.fragment`
   FROM xfc_control_user
 `;
 
-export async function findUserById(db: CommonQueryMethods, userId: number): Promise<UserFacts | null> {
+export async function findUserById(db: CommonQueryMethods, userId: DbId): Promise<UserFacts | null> {
   return db.maybeOne(sql.type(userFactsRow)`${userFactsSelect} WHERE id = ${userId}`);
 }
 
@@ -111,13 +112,13 @@ const stateSelect = sql.fragment`
  * The user's notification state, its row locked until the transaction ends (created first if missing): decisions
  * for one user happen one at a time, and a repeated decision sees what the first one wrote.
  */
-export async function lockNotifyState(tx: DatabaseTransactionConnection, userId: number): Promise<StoredNotifyState> {
+export async function lockNotifyState(tx: DatabaseTransactionConnection, userId: DbId): Promise<StoredNotifyState> {
   await tx.query(sql.unsafe`INSERT INTO xfc_user_state (user_id) VALUES (${userId}) ON CONFLICT (user_id) DO NOTHING`);
   return tx.one(sql.type(stateRow)`${stateSelect} WHERE user_id = ${userId} FOR UPDATE`);
 }
 
 /** The state without locking (or null for a user never claimed or scanned). */
-export async function readNotifyState(db: CommonQueryMethods, userId: number): Promise<StoredNotifyState | null> {
+export async function readNotifyState(db: CommonQueryMethods, userId: DbId): Promise<StoredNotifyState | null> {
   return db.maybeOne(sql.type(stateRow)`${stateSelect} WHERE user_id = ${userId}`);
 }
 
@@ -125,7 +126,7 @@ const time = (value: Date | null) => (value === null ? null : timestamptz(value)
 
 export async function saveNotifyState(
   tx: DatabaseTransactionConnection,
-  userId: number,
+  userId: DbId,
   state: StoredNotifyState,
 ): Promise<void> {
   await tx.query(sql.unsafe`
@@ -145,7 +146,7 @@ export type OutboxStatus = (typeof outboxStatuses)[number];
 
 const outboxRow = z.object({
   id: z.bigint(),
-  userId: z.number().int(),
+  userId: dbId,
   scanId: z.string(),
   username: z.string(),
   kind: z.enum(emailKinds),
@@ -241,7 +242,7 @@ export async function markOutboxSent(
   sentAt: Date,
   smtpResponse: string,
 ): Promise<void> {
-  const row = await tx.maybeOne(sql.type(z.object({ userId: z.number().int(), kind: z.string() }))`
+  const row = await tx.maybeOne(sql.type(z.object({ userId: dbId, kind: z.string() }))`
     UPDATE xfc_notification
     SET status = 'sent', sent_at = ${timestamptz(sentAt)}, smtp_response = ${smtpResponse}, lease_until = NULL,
         last_error = NULL
@@ -272,7 +273,7 @@ export async function markOutboxFailed(
 }
 
 /** A user's outbox rows, newest first. */
-export async function notificationHistory(db: CommonQueryMethods, userId: number, limit = 50): Promise<OutboxRow[]> {
+export async function notificationHistory(db: CommonQueryMethods, userId: DbId, limit = 50): Promise<OutboxRow[]> {
   const rows = await db.any(sql.type(outboxRow)`
     ${outboxSelect} WHERE user_id = ${userId} ORDER BY created_at DESC, id DESC LIMIT ${limit}
   `);

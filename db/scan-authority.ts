@@ -1,5 +1,6 @@
 import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
 import { z } from 'zod';
+import { dbId, type DbId } from './ids.js';
 
 /**
  * Which results may change usage (DESIGN §5): only those of scans xfc itself issued. The scan workflow records
@@ -14,7 +15,7 @@ export const clockSkewMs = 5 * 60_000;
 export type ResultRefusal = 'unknown-scan' | 'wrong-user' | 'work-dir-mismatch' | 'clock-ahead';
 
 export type ResultVerdict =
-  { ok: true; userId: number } | { ok: false; reason: ResultRefusal; detail: string; userId: number | null };
+  { ok: true; userId: DbId } | { ok: false; reason: ResultRefusal; detail: string; userId: DbId | null };
 
 /** The fields of scan.completed / scan.failed that carry authority (a failure has no directory or times). */
 export interface ResultClaims {
@@ -40,9 +41,9 @@ export async function recordIssuedScan(
 }
 
 const issuedRow = z.object({
-  issuedUserId: z.coerce.number().int().nullable(),
+  issuedUserId: dbId.nullable(),
   workDir: z.string().nullable(),
-  claimedUserId: z.coerce.number().int().nullable(),
+  claimedUserId: dbId.nullable(),
   databaseNow: z.date(),
 });
 
@@ -84,16 +85,16 @@ export async function verifyScanResult(db: CommonQueryMethods, claims: ResultCla
   return { ok: true, userId };
 }
 
-function refuse(reason: ResultRefusal, detail: string, userId: number | null): ResultVerdict {
+function refuse(reason: ResultRefusal, detail: string, userId: DbId | null): ResultVerdict {
   return { ok: false, reason, detail, userId };
 }
 
 /** Users whose last_scanned lies in the future (written before results were checked): `xfc doctor` reports them. */
 export async function usersScannedInTheFuture(pool: DatabasePool): Promise<string[]> {
   const rows = await pool.anyFirst(sql.type(z.object({ name: z.string() }))`
-    SELECT name FROM xfc_control_user
-    WHERE last_scanned > now() + ${`${clockSkewMs / 1000} seconds`}::interval
-    ORDER BY name LIMIT 20
+    SELECT u.name FROM xfc_user_state s JOIN xfc_control_user u ON u.id = s.user_id
+    WHERE s.last_scanned > now() + ${`${clockSkewMs / 1000} seconds`}::interval
+    ORDER BY u.name LIMIT 20
   `);
   return [...rows];
 }

@@ -1,5 +1,6 @@
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
+import { dbId, type DbId } from './ids.js';
 import {
   ageHistogram,
   scanErrors,
@@ -10,16 +11,16 @@ import {
   type TopDirectories,
   type AgeBucket,
 } from '../messages/v1/index.js';
-import { clockSkewMs, verifyScanResult, type ResultRefusal } from './scan-authority.js';
+import { verifyScanResult, type ResultRefusal } from './scan-authority.js';
+import { recordDirectoryScans } from './directory-scans.js';
+import { moveUsageForward } from './usage.js';
 import { timestamptz } from './values.js';
-
-const skewInterval = `${clockSkewMs / 1000} seconds`;
 
 /**
  * Applying scan results. Each apply is one transaction that first inserts the scan's history row keyed by scan id
  * (ON CONFLICT DO NOTHING): a second apply of the same scan finds the row and changes nothing, however many run at
  * once. Usage (`quota_used`, `total_used`, `last_scanned`) only moves forward: a scan whose `now` is not newer than
- * the user's `last_scanned` is kept as history and touches nothing else. The volume's `used_bytes` is recomputed as
+ * the user's `last_scanned` (xfc's copy, db/usage.ts) is kept as history and touches nothing else. The volume's `used_bytes` is recomputed as
  * the sum of its users' `total_used` under a lock on the volume row, so concurrent applies on one volume cannot lose
  * an update.
  */
@@ -33,7 +34,7 @@ export interface ApplyOutcome {
    * the decisions that follow (the notification), so it needs the same answer. Always false for failures.
    */
   usageUpdated: boolean;
-  userId: number | null;
+  userId: DbId | null;
   /** Why nothing was applied. */
   skipped?: 'already-applied' | 'unknown-user' | 'refused';
   /** Set when the result was refused (not xfc's own scan: nothing recorded) or recorded as a failed scan instead. */
@@ -55,12 +56,11 @@ export interface RecordOptions {
 /** PostgreSQL's bigint, which every figure column is. */
 export const maxBigint = 2n ** 63n - 1n;
 
-const userIdRow = z.object({ userId: z.number().int() });
+const userIdRow = z.object({ userId: dbId });
 const scanIdRow = z.object({ scanId: z.string() });
-const diskIdRow = z.object({ diskId: z.number().int() });
 const usageAppliedRow = z.object({ usageApplied: z.boolean() });
 
-async function lookUpUser(tx: DatabaseTransactionConnection, username: string): Promise<number | null> {
+async function lookUpUser(tx: DatabaseTransactionConnection, username: string): Promise<DbId | null> {
   const row = await tx.maybeOne(
     sql.type(userIdRow)`SELECT id AS "userId" FROM xfc_control_user WHERE name = ${username} ORDER BY id LIMIT 1`,
   );
@@ -114,18 +114,8 @@ export async function recordScanCompleted(
       return { applied: false, usageUpdated: earlier.usageApplied, userId, skipped: 'already-applied' };
     }
 
-    // The row lock taken by UPDATE, and Postgres re-checking the WHERE on the newest row version, make
-    // "only if newer" hold under concurrent applies for the same user.
-    // last_scanned is never written ahead of the database's clock (a scan's `now` may be up to the allowed skew
-    // ahead), and one already in the future (written before results were checked) counts as stale, so it cannot
-    // freeze the user.
-    const moved = await tx.maybeOne(sql.type(diskIdRow)`
-      UPDATE xfc_control_user
-      SET quota_used = ${temporal}, total_used = ${bytes}, last_scanned = LEAST(${timestamptz(message.now)}, now())
-      WHERE id = ${userId}
-        AND (last_scanned < ${timestamptz(message.now)} OR last_scanned > now() + ${skewInterval}::interval)
-      RETURNING cache_disk_id AS "diskId"
-    `);
+    await recordDirectoryScans(tx, userId, message);
+    const moved = await moveUsageForward(tx, { userId, scannedAt: message.now, temporalByteDays: temporal, bytes });
     if (moved) {
       await refreshVolumeUsage(tx, moved.diskId);
       await tx.query(sql.unsafe`UPDATE xfc_scan SET usage_applied = true WHERE scan_id = ${message.scanId}`);
@@ -154,7 +144,7 @@ export async function recordScanCompleted(
  * Sets a volume's used_bytes to the sum of its users' total_used. The row lock comes first, in its own statement:
  * the sum is then read by a later statement whose snapshot includes every apply that held the lock before us.
  */
-export async function refreshVolumeUsage(tx: DatabaseTransactionConnection, diskId: number): Promise<void> {
+export async function refreshVolumeUsage(tx: DatabaseTransactionConnection, diskId: DbId): Promise<void> {
   await tx.query(sql.unsafe`SELECT 1 FROM xfc_control_cachedisk WHERE id = ${diskId} FOR NO KEY UPDATE`);
   await tx.query(sql.unsafe`
     UPDATE xfc_control_cachedisk
@@ -240,7 +230,7 @@ export function figureBeyondColumns(message: ScanCompleted): string | undefined 
 
 async function recordFailureIn(
   tx: DatabaseTransactionConnection,
-  userId: number,
+  userId: DbId,
   message: ScanFailed,
   failedAtOption?: Date,
 ): Promise<ApplyOutcome> {

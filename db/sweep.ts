@@ -1,5 +1,6 @@
-import { sql, type CommonQueryMethods, type DatabasePool } from 'slonik';
+import { sql, type CommonQueryMethods, type DatabasePool, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
+import { dbId, type DbId } from './ids.js';
 import { usernamePattern } from '../common/username.js';
 import { clockSkewMs } from './scan-authority.js';
 import { timestamptz } from './values.js';
@@ -22,7 +23,7 @@ export interface ClaimOptions {
 }
 
 export interface ClaimedUser {
-  userId: number;
+  userId: DbId;
   username: string;
   /** A fresh uuid: the scan.request's requestId, cleared when the matching result is applied. */
   requestId: string;
@@ -30,15 +31,28 @@ export interface ClaimedUser {
 }
 
 const claimedRow = z.object({
-  userId: z.number().int(),
+  userId: dbId,
   username: z.string(),
   requestId: z.string(),
   requestedAt: z.date(),
 });
 
 /**
+ * When a user was last measured or failed, from their state row `alias`; -infinity when never (or no row). A
+ * last_scanned beyond `futureAfter` (written by a forged or fast-clocked result before results were checked) would
+ * keep the user from ever being due: it counts as never measured.
+ */
+function staleness(alias: 's' | 'c', futureAfter: Date): FragmentSqlToken {
+  const row = sql.identifier([alias]);
+  const lastScanned = sql.fragment`(CASE WHEN ${row}.last_scanned > ${timestamptz(futureAfter)} THEN NULL
+                                         ELSE ${row}.last_scanned END)`;
+  return sql.fragment`COALESCE(GREATEST(${lastScanned}, ${row}.last_failed_at), '-infinity'::timestamptz)`;
+}
+
+/**
  * Claims the stalest users for scanning, in one statement: the users with the oldest
- * GREATEST(last_scanned, last_failed_at) that are due and have no live outstanding request get a new request id.
+ * GREATEST(last_scanned, last_failed_at) (xfc's copy of last_scanned; never measured counts as oldest) that are due
+ * and have no live outstanding request get a new request id.
  *
  * Two sweeps never claim the same user. Candidate user rows are locked FOR NO KEY UPDATE SKIP LOCKED, so a concurrent
  * sweep passes over them; and the claim itself is an upsert whose ON CONFLICT ... WHERE re-checks the outstanding
@@ -58,7 +72,7 @@ export async function claimStaleUsers(pool: DatabasePool, options: ClaimOptions)
       FROM xfc_user_state s
       JOIN xfc_control_user u ON u.id = s.user_id
       WHERE s.claim_id = ${claimId} AND s.outstanding_request_id IS NOT NULL
-      ORDER BY GREATEST(u.last_scanned, s.last_failed_at), u.id`);
+      ORDER BY ${staleness('s', new Date(options.now.getTime() + clockSkewMs))}, u.id`);
     if (earlier.length > 0) return [...earlier];
     return claim(tx, options, claimId);
   });
@@ -68,19 +82,16 @@ async function claim(db: CommonQueryMethods, options: ClaimOptions, claimId: str
   const now = options.now.getTime();
   const dueBefore = timestamptz(new Date(now - options.rescanAfterMs));
   const leaseExpiredBefore = timestamptz(new Date(now - options.leaseMs));
-  // A last_scanned in the future (written by a forged or fast-clocked result before results were checked) would
-  // keep the user from ever being due: it counts as never scanned.
-  const lastScanned = sql.fragment`(CASE WHEN u.last_scanned > ${timestamptz(new Date(now + clockSkewMs))}
-                                         THEN '-infinity'::timestamptz ELSE u.last_scanned END)`;
+  const futureAfter = new Date(now + clockSkewMs);
   const rows = await db.any(sql.type(claimedRow)`
     WITH candidates AS (
       SELECT u.id
       FROM xfc_control_user u
       LEFT JOIN xfc_user_state s ON s.user_id = u.id
       WHERE u.name ~ ${usernamePattern.source}
-        AND GREATEST(${lastScanned}, s.last_failed_at) < ${dueBefore}
+        AND ${staleness('s', futureAfter)} < ${dueBefore}
         AND (s.outstanding_request_id IS NULL OR s.requested_at IS NULL OR s.requested_at < ${leaseExpiredBefore})
-      ORDER BY GREATEST(${lastScanned}, s.last_failed_at), u.id
+      ORDER BY ${staleness('s', futureAfter)}, u.id
       LIMIT ${options.batchSize}
       FOR NO KEY UPDATE OF u SKIP LOCKED
     ), claimed AS (
@@ -91,13 +102,13 @@ async function claim(db: CommonQueryMethods, options: ClaimOptions, claimId: str
             claim_id = EXCLUDED.claim_id
         WHERE (s.outstanding_request_id IS NULL OR s.requested_at IS NULL OR s.requested_at < ${leaseExpiredBefore})
           AND (s.last_failed_at IS NULL OR s.last_failed_at < ${dueBefore})
-      RETURNING s.user_id, s.outstanding_request_id, s.requested_at, s.last_failed_at
+      RETURNING s.user_id, s.outstanding_request_id, s.requested_at, s.last_scanned, s.last_failed_at
     )
     SELECT u.id AS "userId", u.name AS username, c.outstanding_request_id AS "requestId",
            c.requested_at AS "requestedAt"
     FROM claimed c
     JOIN xfc_control_user u ON u.id = c.user_id
-    ORDER BY GREATEST(${lastScanned}, c.last_failed_at), u.id
+    ORDER BY ${staleness('c', futureAfter)}, u.id
   `);
   return [...rows];
 }

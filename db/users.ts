@@ -1,5 +1,6 @@
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
+import { dbId, type DbId } from './ids.js';
 import { percentOf } from '../common/units.js';
 
 /**
@@ -10,7 +11,7 @@ import { percentOf } from '../common/units.js';
 
 /** What a scan needs: the work directory comes from here, never from a message. */
 export interface WorkTarget {
-  userId: number;
+  userId: DbId;
   username: string;
   mountpoint: string;
   /** Relative to the mountpoint, as Django stores it (normally `user_cache/<name>`). */
@@ -20,7 +21,7 @@ export interface WorkTarget {
 }
 
 const workTargetRow = z.object({
-  userId: z.number().int(),
+  userId: dbId,
   username: z.string(),
   mountpoint: z.string(),
   cachePath: z.string(),
@@ -46,7 +47,7 @@ export function joinWorkDir(mountpoint: string, cachePath: string): string {
 export type NotifyLevel = 'ok' | 'warning' | 'over';
 
 export interface UserUsage {
-  userId: number;
+  userId: DbId;
   username: string;
   email: string;
   notify: boolean;
@@ -79,7 +80,7 @@ export interface UserUsage {
 }
 
 const usageRow = z.object({
-  userId: z.number().int(),
+  userId: dbId,
   username: z.string(),
   email: z.string(),
   notify: z.boolean(),
@@ -107,7 +108,7 @@ const usageSelect = sql.fragment`
   SELECT u.id AS "userId", u.name AS username, u.email, u.notify, d.mountpoint, u.cache_path AS "cachePath",
          u.quota_size AS "temporalQuota", u.quota_used AS "temporalUsed",
          u.hard_limit_size AS "hardQuota", u.total_used AS "hardUsed",
-         CASE WHEN u.last_scanned < '1901-01-01 00:00:00+00' THEN NULL ELSE u.last_scanned END AS "lastScanned",
+         s.last_scanned AS "lastScanned",
          s.last_scan_id AS "lastScanId", s.last_scan_status AS "lastScanStatus",
          s.last_failed_at AS "lastFailedAt", s.last_failure_reason AS "lastFailureReason",
          s.outstanding_request_id AS "outstandingRequestId", s.requested_at AS "requestedAt",

@@ -1,4 +1,5 @@
 import type { AgeBasis, AgeBucket, ScanErrors, TopDirectories } from '../messages/v1/index.js';
+import type { DbId } from '../db/ids.js';
 import { messageIdFor } from './message.js';
 import {
   decideNotification,
@@ -21,7 +22,7 @@ import { renderEmail, type EmailContent } from './render.js';
 /** A recorded scan, as the notifier needs it (from xfc_scan). */
 export interface ScanFacts {
   scanId: string;
-  userId: number;
+  userId: DbId;
   username: string;
   status: 'complete' | 'partial' | 'failed';
   workDir: string | null;
@@ -38,7 +39,7 @@ export interface ScanFacts {
 
 /** The Django user row's part the notifier reads. */
 export interface UserFacts {
-  userId: number;
+  userId: DbId;
   username: string;
   email: string;
   notify: boolean;
@@ -74,7 +75,7 @@ export const initialStoredState: StoredNotifyState = {
 
 /** A row to insert into xfc_notification. */
 export interface NewOutboxEntry {
-  userId: number;
+  userId: DbId;
   scanId: string;
   username: string;
   kind: EmailKind;

@@ -17,6 +17,7 @@ import { parseSender } from '../notify/message.js';
 import { sweepScheduleId } from '../temporal/names.js';
 import { temporalTls } from '../temporal/tls.js';
 import { readDevState, type DevState } from './dev-state.js';
+import { checkDjangoCoexistence } from './doctor-django.js';
 import { devPaths } from './paths.js';
 import { pollersOf } from './pollers.js';
 import { hasUserSearchAttribute } from './search-attribute.js';
@@ -70,7 +71,6 @@ const djangoColumns: Record<string, string[]> = {
     'total_used',
     'cache_path',
     'cache_disk_id',
-    'last_scanned',
   ],
 };
 
@@ -138,6 +138,10 @@ async function checkPostgres(config: XfcConfig, add: Add): Promise<void> {
         'ok',
         `xfc_control_user (${row?.users ?? '?'} users), xfc_control_cachedisk (${row?.disks ?? '?'} volumes)`,
       );
+      if (status.pending.length === 0) {
+        for (const found of await checkDjangoCoexistence(client))
+          add(found.name, found.status, found.detail, found.fix);
+      }
     }
   } finally {
     await client.end().catch(() => undefined);
@@ -499,7 +503,8 @@ async function checkScanIntegrity(config: XfcConfig, add: Add): Promise<void> {
     );
     if (!ready.rows[0]?.ok) return; // migrations pending: reported above
     const future = await client.query<{ name: string }>(
-      `SELECT name FROM xfc_control_user WHERE last_scanned > now() + $1::interval ORDER BY name LIMIT 21`,
+      `SELECT u.name FROM xfc_user_state s JOIN xfc_control_user u ON u.id = s.user_id
+       WHERE s.last_scanned > now() + $1::interval ORDER BY u.name LIMIT 21`,
       [`${clockSkewMs / 1000} seconds`],
     );
     if (future.rows.length > 0) {

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { UserError, errorMessage } from '../../common/errors.js';
 import { loadConfig, redact } from '../../config/env.js';
-import { migrate, migrationStatus } from '../../db/migrate.js';
+import { migrate, migrationStatus, releaseLastScanned } from '../../db/migrate.js';
 import { formatTable } from '../table.js';
 import { formatTime } from '../users-view.js';
 
@@ -87,9 +87,32 @@ const statusCommand: CommandModule<object, { json: boolean }> = {
   },
 };
 
+const djangoPrepareCommand: CommandModule = {
+  command: 'django-prepare',
+  describe: "Make way for the Django app's migration 0002 (it adds last_scanned): keep xfc's values, drop xfc's column",
+  handler: async () => {
+    const { databaseUrl } = loadConfig();
+    const outcome = await explainDatabaseError(databaseUrl, async () => {
+      await migrate(databaseUrl);
+      return releaseLastScanned(databaseUrl);
+    });
+    console.log(djangoPrepareMessages[outcome] ?? `xfc_release_last_scanned(): ${outcome}`);
+  },
+};
+
+const djangoPrepareMessages: Record<string, string> = {
+  absent:
+    "Nothing to do: xfc_control_user has no last_scanned; Django's 0002 can add it (`manage.py migrate xfc_control`).",
+  released:
+    "Kept every last_scanned in xfc_user_state and dropped xfc's column: now run `manage.py migrate xfc_control`, then `xfc db migrate`.",
+  'kept-django':
+    "last_scanned is Django's (its 0002 is recorded), so it stays. If that 0002 was faked, un-record it first: `manage.py migrate --fake xfc_control 0001`, then run this again.",
+};
+
 export const dbCommand: CommandModule = {
   command: 'db <command>',
   describe: 'Database schema: apply migrations, show their state',
-  builder: (yargs) => yargs.command(migrateCommand).command(statusCommand).demandCommand(1),
+  builder: (yargs) =>
+    yargs.command(migrateCommand).command(statusCommand).command(djangoPrepareCommand).demandCommand(1),
   handler: () => undefined,
 };

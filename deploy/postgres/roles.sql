@@ -35,9 +35,9 @@ SELECT format('GRANT CONNECT ON DATABASE %I TO %I, %I', current_database(), :'mi
 GRANT USAGE, CREATE ON SCHEMA public TO :"migrator";
 GRANT USAGE ON SCHEMA public TO :"runtime";
 
--- Migration 0001 adds `last_scanned` to Django's xfc_control_user with ALTER TABLE ... ADD COLUMN IF NOT EXISTS,
--- which PostgreSQL allows only to the table's owner, even when the column already exists. So on a database where
--- Django created the tables, the migrator must be a member of their owner role. (On a fresh database the migrator
+-- Migrations 0010 and 0012 may drop the `last_scanned` column an earlier xfc added to Django's xfc_control_user and
+-- rename constraints an earlier xfc gave Django's tables, which PostgreSQL allows only to the tables' owner. So on a
+-- database where Django created the tables, the migrator must be a member of their owner role. (On a fresh database the migrator
 -- creates Django's tables itself and owns them.) Our tables reference xfc_control_user(id): REFERENCES.
 \if :{?django_owner}
 GRANT :"django_owner" TO :"migrator";
@@ -45,8 +45,9 @@ GRANT :"django_owner" TO :"migrator";
 SELECT format('GRANT REFERENCES (id) ON TABLE xfc_control_user TO %I', :'migrator')
 WHERE to_regclass('xfc_control_user') IS NOT NULL \gexec
 
--- The runtime role: the two Django tables xfc reads and updates and xfc's own tables. Only tables that exist yet:
--- run this file again after migrating. On Django's tables it may UPDATE only the columns it writes (usage and
+-- The runtime role: the two Django tables xfc reads and updates, the app's per-directory scan table once its
+-- branch made it (xfc inserts rows), and xfc's own tables. Only tables that exist yet: run this file again after
+-- migrating. On Django's tables it may UPDATE only the columns it writes (usage and
 -- last_scanned; a volume's used and allocated bytes), never a name, an address, a quota or a path; INSERT is for
 -- `xfc users backfill`. A table-wide UPDATE granted before is taken back first.
 SELECT format('REVOKE UPDATE ON TABLE %I FROM %I', tbl, :'runtime')
@@ -55,7 +56,12 @@ WHERE to_regclass(tbl) IS NOT NULL \gexec
 SELECT format('GRANT SELECT, INSERT ON TABLE %I TO %I', tbl, :'runtime')
 FROM unnest(ARRAY['xfc_control_cachedisk', 'xfc_control_user']) AS tbl
 WHERE to_regclass(tbl) IS NOT NULL \gexec
-SELECT format('GRANT UPDATE (quota_used, total_used, last_scanned) ON TABLE xfc_control_user TO %I', :'runtime')
+-- last_scanned is Django's column once the app's 0002 added it (on master xfc keeps it in xfc_user_state only).
+SELECT format('GRANT UPDATE (quota_used, total_used%s) ON TABLE xfc_control_user TO %I',
+              CASE WHEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('xfc_control_user')
+                                  AND attname = 'last_scanned' AND NOT attisdropped)
+                   THEN ', last_scanned' ELSE '' END,
+              :'runtime')
 WHERE to_regclass('xfc_control_user') IS NOT NULL \gexec
 SELECT format('GRANT UPDATE (used_bytes, allocated_bytes) ON TABLE xfc_control_cachedisk TO %I', :'runtime')
 WHERE to_regclass('xfc_control_cachedisk') IS NOT NULL \gexec
@@ -65,6 +71,9 @@ WHERE to_regclass(tbl) IS NOT NULL \gexec
 -- Issued scans are written once and never changed.
 SELECT format('GRANT SELECT, INSERT ON TABLE xfc_scan_issued TO %I', :'runtime')
 WHERE to_regclass('xfc_scan_issued') IS NOT NULL \gexec
+-- Per-directory rows of the app's branch: xfc inserts them, once per scan.
+SELECT format('GRANT SELECT, INSERT ON TABLE xfc_control_cacheddirectoryscan TO %I', :'runtime')
+WHERE to_regclass('xfc_control_cacheddirectoryscan') IS NOT NULL \gexec
 
 -- The bridge role: reads which scans xfc issued (and user ids by name), to dead-letter a result xfc did not issue
 -- with the reason before starting anything. Nothing else, and no writes.
@@ -76,7 +85,7 @@ SELECT format('GRANT SELECT (id, name) ON TABLE xfc_control_user TO %I', :'bridg
 WHERE to_regclass('xfc_control_user') IS NOT NULL \gexec
 
 SELECT format('GRANT USAGE ON SEQUENCE %s TO %I', pg_get_serial_sequence(tbl, 'id'), :'runtime')
-FROM unnest(ARRAY['xfc_control_cachedisk', 'xfc_control_user', 'xfc_notification']) AS tbl
+FROM unnest(ARRAY['xfc_control_cachedisk', 'xfc_control_user', 'xfc_notification', 'xfc_control_cacheddirectoryscan']) AS tbl
 WHERE to_regclass(tbl) IS NOT NULL AND pg_get_serial_sequence(tbl, 'id') IS NOT NULL \gexec
 
 -- The migration history: every service start-up runs the migrator in "nothing to do" mode, which reads

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { dbId } from '../../db/ids.js';
 import { createNotifyActivities, type NotifyActivities } from '../../activities/notify.js';
 import { TiB } from '../../common/units.js';
 import { loadConfig } from '../../config/env.js';
@@ -382,7 +383,7 @@ describe('notification activities', () => {
 
   it('history lists a user’s rows, newest first', async () => {
     const userId = await t.pool.oneFirst(
-      sql.type(z.object({ id: z.number() }))`SELECT id FROM xfc_control_user WHERE name = 'cara'`,
+      sql.type(z.object({ id: dbId }))`SELECT id FROM xfc_control_user WHERE name = 'cara'`,
     );
     const rows = await notificationHistory(t.pool, userId);
     assert.deepEqual(

@@ -19,7 +19,7 @@ const userRow = z.object({
   totalUsed: z.bigint(),
   cachePath: z.string(),
   mountpoint: z.string(),
-  lastScanned: z.date(),
+  lastScanned: z.date().nullable(),
 });
 const diskRow = z.object({
   mountpoint: z.string(),
@@ -72,8 +72,9 @@ describe('xfc users backfill', () => {
     ...(await t.pool.any(sql.type(userRow)`
       SELECT u.name, u.email, u.notify, u.quota_size AS "quotaSize", u.quota_used AS "quotaUsed",
              u.hard_limit_size AS "hardLimitSize", u.total_used AS "totalUsed", u.cache_path AS "cachePath",
-             d.mountpoint, u.last_scanned AS "lastScanned"
-      FROM xfc_control_user u JOIN xfc_control_cachedisk d ON d.id = u.cache_disk_id ORDER BY u.name`)),
+             d.mountpoint, s.last_scanned AS "lastScanned"
+      FROM xfc_control_user u JOIN xfc_control_cachedisk d ON d.id = u.cache_disk_id
+      LEFT JOIN xfc_user_state s ON s.user_id = u.id ORDER BY u.name`)),
   ];
   const disks = async (): Promise<Array<z.infer<typeof diskRow>>> => [
     ...(await t.pool.any(sql.type(diskRow)`
@@ -158,7 +159,7 @@ describe('xfc users backfill', () => {
       { mountpoint: `${tree.root}/vol2`, sizeBytes: 219902325555200n, allocatedBytes: 140n * TiB, usedBytes: 5n },
       { mountpoint: `${tree.root}/vol3`, sizeBytes: fsSize, allocatedBytes: 0n, usedBytes: 0n },
     ]);
-    const never = new Date('1900-01-01T00:00:00Z');
+    const never = null; // xfc's copy of last_scanned: never measured
     const created = (name: string, email: string, notify: boolean, volume: string): z.infer<typeof userRow> => ({
       name,
       email,

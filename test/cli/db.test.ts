@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { migrationNames } from '../../db/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
@@ -49,6 +50,31 @@ describe('xfc db', () => {
       migrationNames(),
     );
     assert.deepEqual(status.pending, []);
+  });
+
+  it("django-prepare keeps an earlier xfc's last_scanned in xfc_user_state and drops its column, once", async () => {
+    await xfc(db.url, 'db', 'migrate');
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query(`
+        INSERT INTO xfc_control_cachedisk (mountpoint, size_bytes, allocated_bytes, used_bytes) VALUES ('/v', 1, 0, 0);
+        INSERT INTO xfc_control_user (name, email, notify, quota_size, quota_used, hard_limit_size, total_used,
+                                      cache_path, cache_disk_id)
+          SELECT 'ann', '', false, 1, 0, 1, 0, 'user_cache/ann', id FROM xfc_control_cachedisk`);
+      // As an earlier xfc added it.
+      await client.query(`
+        ALTER TABLE xfc_control_user ADD COLUMN last_scanned timestamptz NOT NULL DEFAULT '2026-03-04 00:00:00+00'`);
+      const prepared = await xfc(db.url, 'db', 'django-prepare');
+      assert.equal(prepared.code, 0, prepared.stderr);
+      assert.match(prepared.stdout, /dropped xfc's column: now run `manage\.py migrate xfc_control`/);
+      const kept = await client.query('SELECT last_scanned FROM xfc_user_state');
+      assert.deepEqual(kept.rows, [{ last_scanned: new Date('2026-03-04T00:00:00Z') }]);
+      const again = await xfc(db.url, 'db', 'django-prepare');
+      assert.match(again.stdout, /^Nothing to do/);
+    } finally {
+      await client.end();
+    }
   });
 
   it('says when the database does not exist', async () => {

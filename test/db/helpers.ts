@@ -13,12 +13,14 @@ import {
   type ScanFailed,
 } from '../../messages/v1/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { djangoMigrate } from './django.js';
 
 /**
- * The production DDL and rows of django-xfc_control (two volumes, three users): a copy of the project's shared
- * fixture (shared/fixtures/django-xfc_control-0001.sql), kept in the repository so a clone anywhere can run it.
+ * Rows as the live service had them (two volumes, three users), loaded after Django's own 0001 (what
+ * `sqlmigrate` emits, fixtures/django/master-0001.sql, copied from the project's shared fixtures so that a clone
+ * anywhere can run it).
  */
-export const fixturePath = new URL('./fixtures/django-xfc_control-0001.sql', import.meta.url);
+export const rowsFixturePath = new URL('./fixtures/django-rows.sql', import.meta.url);
 
 /** Runs SQL text (several statements allowed) on the database at `url`. */
 export async function runSql(url: string, text: string): Promise<void> {
@@ -37,8 +39,10 @@ export async function withClient<T>(url: string, run: (client: pg.Client) => Pro
   }
 }
 
+/** A database as the Django app's master leaves it: `manage.py migrate` (its 0001), then the rows. */
 export async function loadFixture(url: string): Promise<void> {
-  await runSql(url, readFileSync(fixturePath, 'utf8'));
+  await djangoMigrate(url, '0001');
+  await runSql(url, readFileSync(rowsFixturePath, 'utf8'));
 }
 
 export interface MigratedDatabase {

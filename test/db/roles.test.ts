@@ -58,9 +58,11 @@ describe('deploy/postgres/roles.sql', () => {
 
   it('lets the runtime role write usage and last_scanned, never a name, an address, a quota or a path', async () => {
     await as(roles.runtime, async (client) => {
-      await client.query(
-        `UPDATE xfc_control_user SET total_used = 1, quota_used = 2, last_scanned = now() WHERE name = 'alice'`,
-      );
+      await client.query(`UPDATE xfc_control_user SET total_used = 1, quota_used = 2 WHERE name = 'alice'`);
+      // On the app's master, last_scanned is xfc's own copy (Django's column comes with the app's 0002).
+      await client.query(`INSERT INTO xfc_user_state (user_id, last_scanned)
+                          SELECT id, now() FROM xfc_control_user WHERE name = 'alice'
+                          ON CONFLICT (user_id) DO UPDATE SET last_scanned = EXCLUDED.last_scanned`);
       await client.query(`UPDATE xfc_control_cachedisk SET used_bytes = 1`);
       await client.query(`SELECT id FROM xfc_control_user WHERE name = 'alice' FOR NO KEY UPDATE`);
       await denied(client.query(`UPDATE xfc_control_user SET name = 'mallory'`));

@@ -15,7 +15,7 @@ import {
   recordOwnFailure,
 } from './helpers.js';
 
-const usage = z.object({ quotaUsed: z.bigint(), totalUsed: z.bigint(), lastScanned: z.date() });
+const usage = z.object({ quotaUsed: z.bigint(), totalUsed: z.bigint(), lastScanned: z.date().nullable() });
 const volumeUsage = z.object({ usedBytes: z.bigint(), sumOfUsers: z.bigint() });
 const stateRow = z.object({
   outstandingRequestId: z.string().nullable(),
@@ -36,8 +36,8 @@ describe('recording scans', () => {
 
   const userUsage = (name: string): Promise<z.infer<typeof usage>> =>
     t.pool.one(sql.type(usage)`
-      SELECT quota_used AS "quotaUsed", total_used AS "totalUsed", last_scanned AS "lastScanned"
-      FROM xfc_control_user WHERE name = ${name}`);
+      SELECT quota_used AS "quotaUsed", total_used AS "totalUsed", s.last_scanned AS "lastScanned"
+      FROM xfc_control_user u LEFT JOIN xfc_user_state s ON s.user_id = u.id WHERE name = ${name}`);
   const diskUsage = (mountpoint: string): Promise<z.infer<typeof volumeUsage>> =>
     t.pool.one(sql.type(volumeUsage)`
       SELECT d.used_bytes AS "usedBytes",
@@ -56,7 +56,7 @@ describe('recording scans', () => {
 
   it('finds the work directory from the database', async () => {
     assert.deepEqual(await findWorkTarget(t.pool, 'carol'), {
-      userId: 3,
+      userId: 3n,
       username: 'carol',
       mountpoint: '/work/xfc/vol7',
       cachePath: 'user_cache/carol',
@@ -75,7 +75,7 @@ describe('recording scans', () => {
       bytes: 5n * TiB,
       temporalByteDays: 2n ** 60n + 7n, // beyond 2^53: must stay exact
     });
-    assert.deepEqual(await recordOwnScan(t.pool, message), { applied: true, usageUpdated: true, userId: 1 });
+    assert.deepEqual(await recordOwnScan(t.pool, message), { applied: true, usageUpdated: true, userId: 1n });
     assert.deepEqual(await userUsage('alice'), {
       quotaUsed: 2n ** 60n + 7n,
       totalUsed: 5n * TiB,
@@ -137,7 +137,7 @@ describe('recording scans', () => {
       status: 'partial',
     });
     assert.equal((await recordOwnScan(t.pool, newer)).usageUpdated, true);
-    assert.deepEqual(await recordOwnScan(t.pool, older), { applied: true, usageUpdated: false, userId: 3 });
+    assert.deepEqual(await recordOwnScan(t.pool, older), { applied: true, usageUpdated: false, userId: 3n });
     assert.deepEqual(await userUsage('carol'), {
       quotaUsed: 20n * TiB,
       totalUsed: 2n * TiB,
@@ -249,12 +249,12 @@ describe('recording scans', () => {
     assert.deepEqual(await recordOwnFailure(t.pool, failure, { failedAt }), {
       applied: true,
       usageUpdated: false,
-      userId: 2,
+      userId: 2n,
     });
     assert.deepEqual(await recordOwnFailure(t.pool, failure, { failedAt }), {
       applied: false,
       usageUpdated: false,
-      userId: 2,
+      userId: 2n,
       skipped: 'already-applied',
     });
     assert.deepEqual(await userUsage('bob'), before);

@@ -33,7 +33,9 @@ describe('claimStaleUsers', () => {
 
   const setLastScanned = async (name: string, at: Date): Promise<void> => {
     await t.pool.query(sql.unsafe`
-      UPDATE xfc_control_user SET last_scanned = ${at.toISOString()}::timestamptz WHERE name = ${name}`);
+      INSERT INTO xfc_user_state (user_id, last_scanned)
+      SELECT id, ${at.toISOString()}::timestamptz FROM xfc_control_user WHERE name = ${name}
+      ON CONFLICT (user_id) DO UPDATE SET last_scanned = EXCLUDED.last_scanned`);
   };
   const outstanding = (): Promise<readonly { username: string; requestId: string | null }[]> =>
     t.pool.any(sql.type(z.object({ username: z.string(), requestId: z.string().nullable() }))`

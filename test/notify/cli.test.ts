@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { dbId } from '../../db/ids.js';
 import { createNotifyActivities } from '../../activities/notify.js';
 import { formatHistory, previewNotification } from '../../cli/commands/notify.js';
 import { TiB } from '../../common/units.js';
@@ -93,7 +94,7 @@ describe('xfc notify preview / history', () => {
 
   it('history lists the rows as a table and as JSON', async () => {
     const userId = await t.pool.oneFirst(
-      sql.type(z.object({ id: z.number() }))`SELECT id FROM xfc_control_user WHERE name = 'alice'`,
+      sql.type(z.object({ id: dbId }))`SELECT id FROM xfc_control_user WHERE name = 'alice'`,
     );
     const table = formatHistory(await notificationHistory(t.pool, userId));
     assert.match(table, /^Decided +Kind +Status +Reason +Recipient +Sent +Tries/);

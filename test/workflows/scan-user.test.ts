@@ -75,8 +75,8 @@ describe('scan workflows on a real Temporal server, Postgres and RabbitMQ', () =
     await stack.client.workflow.getHandle(applied.workflowId).result();
     const row = await stack.pool.one(sql.type(
       z.object({ quotaUsed: z.bigint(), totalUsed: z.bigint(), lastScanned: z.date() }),
-    )`SELECT quota_used AS "quotaUsed", total_used AS "totalUsed", last_scanned AS "lastScanned"
-      FROM xfc_control_user WHERE name = 'alice'`);
+    )`SELECT quota_used AS "quotaUsed", total_used AS "totalUsed", s.last_scanned AS "lastScanned"
+      FROM xfc_control_user u JOIN xfc_user_state s ON s.user_id = u.id WHERE name = 'alice'`);
     assert.equal(row.totalUsed, BigInt(message.totals.bytes));
     assert.equal(row.quotaUsed, BigInt(message.totals.temporalByteDays));
     assert.equal(row.lastScanned.toISOString(), new Date(message.now).toISOString());
