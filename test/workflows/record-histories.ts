@@ -81,7 +81,9 @@ async function run(): Promise<void> {
     };
 
     const alice = await scan('alice', 'record-alice');
-    await save('scan-user-complete', 'scan-alice');
+    // Since the hand-off to applyScan inside Temporal (patch 'apply-in-temporal'); scan-user-complete.json and
+    // scan-user-failed.json, recorded before it, are kept: they are what runs from before look like.
+    await save('scan-user-complete-handoff', 'scan-alice');
     if (alice.type !== 'scan.completed') throw new Error(`alice: ${alice.type}`);
     await save('apply-scan-no-email', await apply(alice));
 
@@ -94,7 +96,7 @@ async function run(): Promise<void> {
     await save('apply-scan-email-recorded-later', await apply(late));
 
     const ghost = await scan('ghost', 'record-ghost');
-    await save('scan-user-failed', 'scan-ghost');
+    await save('scan-user-failed-handoff', 'scan-ghost');
     if (ghost.type !== 'scan.failed') throw new Error(`ghost: ${ghost.type}`);
     await save('apply-scan-failed', await apply(ghost));
 

@@ -22,6 +22,8 @@ describe('recorded workflow histories replay against the current code', () => {
       'sweep',
       'scan-user-complete',
       'scan-user-failed',
+      'scan-user-complete-handoff',
+      'scan-user-failed-handoff',
       'scan-user-duplicate',
       'apply-scan-email',
       'apply-scan-email-recorded-later',
