@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import pg from 'pg';
 import {
   postgresTarget,
@@ -10,7 +11,6 @@ import {
   type TemporalServerPorts,
 } from '../../ops/temporal-server.js';
 import { adminUrl } from './postgres.js';
-import { freePort } from './ports.js';
 
 /**
  * Real Temporal servers (PostgreSQL persistence and visibility) for tests, fault scenarios and benchmarks. Setting
@@ -74,6 +74,18 @@ async function copyTemplates(): Promise<TemporalDatabases> {
       }
     }
   });
+  // Temporal's schema_version row names its database: the copy's must name the copy, or the server refuses it.
+  for (const kind of ['persistence', 'visibility'] as const) {
+    const url = new URL(adminUrl);
+    url.pathname = `/${copies[kind]}`;
+    const client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      await client.query('UPDATE schema_version SET db_name = $1', [copies[kind]]);
+    } finally {
+      await client.end();
+    }
+  }
   return copies;
 }
 
@@ -83,12 +95,26 @@ async function dropDatabases(databases: TemporalDatabases): Promise<void> {
   });
 }
 
+/** True when nothing listens on `port` of 127.0.0.1 right now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Nine free ports below 32768: Temporal keeps membership ports in a PostgreSQL smallint, so the kernel's ephemeral
+ * ports (32768 and up, what freePort() gets) make the server fail at start-up.
+ */
 async function freePorts(): Promise<TemporalServerPorts> {
   const taken = new Set<number>();
   const next = async (): Promise<number> => {
     for (;;) {
-      const port = await freePort();
-      if (!taken.has(port)) {
+      const port = 20_000 + Math.floor(Math.random() * 12_000);
+      if (!taken.has(port) && (await portFree(port))) {
         taken.add(port);
         return port;
       }
