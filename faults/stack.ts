@@ -11,7 +11,7 @@ import { createTestVhost } from '../test/support/rabbitmq.js';
 import { scratchDir } from '../test/support/scratch.js';
 import { startTestSmtp, type TestSmtpOptions, type TestSmtpServer } from '../test/support/smtp.js';
 import { testSigningKey, type StackServices } from '../test/support/stack.js';
-import { startTestTemporal } from '../test/support/temporal.js';
+import { startTestTemporal, type TestTemporalKind } from '../test/support/temporal.js';
 import { startXfc, type Role, type RunAs, type XfcChild } from './processes.js';
 
 export interface FaultStackOptions {
@@ -25,6 +25,10 @@ export interface FaultStackOptions {
    * 300-user run: 104 scans/minute with the file on disk, 270 on tmpfs).
    */
   temporalDbDir?: string;
+  /** A Temporal server of the scenario's own even on the test run's shared real server (to restart it, or measure it). */
+  ownTemporal?: boolean;
+  /** dev or server, overriding XFC_TEST_TEMPORAL. */
+  temporalKind?: TestTemporalKind;
 }
 
 export interface FaultStack extends StackServices {
@@ -54,12 +58,17 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
     cleanups.push(() => db.drop());
     const vhost = await createTestVhost('xfc-faults');
     cleanups.push(() => vhost.delete());
-    const temporal = await startTestTemporal(options.temporalDbDir ? { parentDir: options.temporalDbDir } : {});
+    const temporal = await startTestTemporal({
+      ...(options.temporalDbDir ? { parentDir: options.temporalDbDir } : {}),
+      ownServer: options.ownTemporal ?? false,
+      ...(options.temporalKind ? { kind: options.temporalKind } : {}),
+    });
     cleanups.push(() => temporal.stop());
     const env: Record<string, string> = {
       XFC_DATABASE_URL: db.url,
       XFC_AMQP_URL: vhost.url,
       TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: temporal.namespace,
       XFC_ROOT: root,
       XFC_METRICS_PORT: '0',
       XFC_TEMPORAL_METRICS_PORT: '0',

@@ -20,8 +20,8 @@ import { readDevState, type DevState } from './dev-state.js';
 import { checkDjangoCoexistence } from './doctor-django.js';
 import { devPaths } from './paths.js';
 import { pollersOf } from './pollers.js';
-import { hasUserSearchAttribute } from './search-attribute.js';
 import { portOpen } from './temporal-dev-server.js';
+import { checkTemporalNamespace } from './temporal-namespace-check.js';
 
 /**
  * `xfc doctor`: is everything xfc needs there, and if not, what to do. Each check is one line: ok, warn (works, but
@@ -310,31 +310,16 @@ async function describeTemporal(
   scanPollers: string[],
 ): Promise<void> {
   const { namespace, controlTaskQueue, scanTaskQueue } = config.temporal;
-  try {
-    await connection.workflowService.describeNamespace({ namespace });
-    add('namespace', 'ok', namespace);
-  } catch (err) {
-    add(
-      'namespace',
-      'fail',
-      `${namespace}: ${errorMessage(err)}`,
-      `temporal operator namespace create --namespace ${namespace}`,
-    );
-    return;
-  }
-  const attribute = await hasUserSearchAttribute(connection, namespace);
-  if (!attribute.present) {
-    add(
-      'search attribute',
-      'fail',
-      'XfcUser is not registered: scans cannot be tagged and found by user',
-      '`npm run dev` registers it; or temporal operator search-attribute create --name XfcUser --type Keyword',
-    );
-  } else if (!attribute.keyword) {
-    add('search attribute', 'fail', 'XfcUser exists but is not of type Keyword', 'remove it and create it as Keyword');
-  } else {
-    add('search attribute', 'ok', 'XfcUser (Keyword)');
-  }
+  // The namespace and every search attribute of ops/search-attribute.ts, with the operator's command for each gap.
+  const cluster = await checkTemporalNamespace(connection, namespace);
+  add('namespace', cluster.namespace.status, cluster.namespace.detail, cluster.namespace.fix);
+  if (!cluster.searchAttributes) return;
+  add(
+    'search attributes',
+    cluster.searchAttributes.status,
+    cluster.searchAttributes.detail,
+    cluster.searchAttributes.fix,
+  );
   const client = new Client({ connection, namespace });
   try {
     const schedule = await client.schedule.getHandle(sweepScheduleId).describe();

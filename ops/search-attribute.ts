@@ -4,6 +4,29 @@ import { userSearchAttribute } from '../temporal/names.js';
 /** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD */
 const keyword = 2;
 
+/** temporal.api.enums.v1.IndexedValueType, by the names the `temporal` CLI and the dev server's flag use. */
+export const indexedValueTypes = {
+  Text: 1,
+  Keyword: 2,
+  Int: 3,
+  Double: 4,
+  Bool: 5,
+  Datetime: 6,
+  KeywordList: 7,
+} as const;
+
+export interface XfcSearchAttribute {
+  name: string;
+  type: keyof typeof indexedValueTypes;
+}
+
+/**
+ * Every custom search attribute xfc's workflows carry: the one list that `xfc dev` (the dev server's flags), the
+ * test harness and deploy/temporal/setup-namespace.sh register, and that `xfc doctor` checks. Add a new attribute
+ * here and nowhere else.
+ */
+export const xfcSearchAttributes: readonly XfcSearchAttribute[] = [{ name: userSearchAttribute, type: 'Keyword' }];
+
 export type SearchAttributeState = 'present' | 'added' | 'wrong-type';
 
 /** Whether the namespace has the XfcUser search attribute, and its type if it is not Keyword. */

@@ -4,9 +4,13 @@ import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Connection, type TLSConfig } from '@temporalio/client';
+import { xfcSearchAttributes } from './search-attribute.js';
 
-/** The search attribute that lets the Web UI filter scan and apply workflows by user (DESIGN §6). */
-export const searchAttributeFlags = ['--search-attribute', 'XfcUser=Keyword'];
+/** xfc's search attributes (DESIGN §6: the Web UI filters scan and apply workflows by them), as dev server flags. */
+export const searchAttributeFlags = xfcSearchAttributes.flatMap((attribute) => [
+  '--search-attribute',
+  `${attribute.name}=${attribute.type}`,
+]);
 
 /**
  * Finds the `temporal` CLI: $TEMPORAL_CLI_PATH, then PATH, then Go's install directory
@@ -67,37 +71,50 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,
   });
-  // Whatever way this process ends, the server does not outlive it (a SIGKILL aside).
-  const killOnExit = (): void => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  child.once('exit', () => process.off('exit', killOnExit));
-  const onOutput = options.onOutput ?? (() => undefined);
-  child.stdout?.on('data', onOutput);
-  child.stderr?.on('data', onOutput);
   const address = `127.0.0.1:${options.port}`;
-  const gone = new AbortController();
-  const exited = new Promise<never>((_, reject) => {
-    child.once('exit', (code, signal) => {
-      gone.abort();
-      reject(new Error(`temporal server start-dev exited early (code ${code}, signal ${signal})`));
-    });
-  });
-  exited.catch(() => undefined);
-  try {
-    await Promise.race([waitForFrontend(address, 60_000, gone.signal), exited]);
-  } catch (err) {
-    gone.abort();
-    await stopChild(child);
-    throw err;
-  }
+  await superviseServer(child, address, 'temporal server start-dev', 60_000, options.onOutput);
   return {
     address,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
     process: child,
     stop: () => stopChild(child),
   };
+}
+
+/**
+ * Ties a Temporal server child process to this one (it never outlives us, a SIGKILL aside), passes its output to
+ * `onOutput`, and resolves once its frontend answers at `address`; if it exits or stays silent for `timeoutMs`, it
+ * is stopped and the promise rejects.
+ */
+export async function superviseServer(
+  child: ChildProcess,
+  address: string,
+  what: string,
+  timeoutMs: number,
+  onOutput: (chunk: Buffer) => void = () => undefined,
+): Promise<void> {
+  const killOnExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.off('exit', killOnExit));
+  child.stdout?.on('data', onOutput);
+  child.stderr?.on('data', onOutput);
+  const gone = new AbortController();
+  const exited = new Promise<never>((_, reject) => {
+    child.once('exit', (code, signal) => {
+      gone.abort();
+      reject(new Error(`${what} exited early (code ${code}, signal ${signal})`));
+    });
+  });
+  exited.catch(() => undefined);
+  try {
+    await Promise.race([waitForFrontend(address, timeoutMs, gone.signal, what), exited]);
+  } catch (err) {
+    gone.abort();
+    await stopChild(child);
+    throw err;
+  }
 }
 
 /** True when something accepts TCP connections at `address` (host:port) within `timeoutMs`. */
@@ -134,16 +151,23 @@ export async function frontendAnswers(address: string, timeoutMs: number, tls?: 
   }
 }
 
-async function waitForFrontend(address: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+/** Resolves once a Temporal frontend answers at `address`; fails after `timeoutMs` or when `signal` aborts. */
+export async function waitForFrontend(
+  address: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  what = 'Temporal dev server',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !signal?.aborted) {
     if (await frontendAnswers(address, 2_000)) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`Temporal dev server at ${address} did not answer within ${timeoutMs / 1000} s`);
+  throw new Error(`${what} at ${address} did not answer within ${timeoutMs / 1000} s`);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after 10 s; resolves once the child has exited. */
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');

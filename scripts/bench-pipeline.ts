@@ -1,14 +1,20 @@
 /**
- * `npm run bench:pipeline [-- --users 2000 --max-walks 4 --prefetch 10 --threads 0 --over-every 20]`: the whole
- * pipeline under load. Creates N users with small work directories (tmpfs), backfills them, puts every k-th over
- * quota, then one sweep claims them all and the real bridge, control worker and scan worker (child processes) scan,
- * apply and email them through real RabbitMQ, Temporal, Postgres and SMTP. Prints the wall time, scans per minute,
- * the time per scan beyond the walk itself (the walker timed alone on the same directories), where the CPU went,
- * and checks that every user got exactly one scan record and nobody two emails.
+ * `npm run bench:pipeline [-- --users 2000 --max-walks 4 --prefetch 10 --threads 0 --over-every 20
+ *  --scan-workers 1 --control-workers 1 --runs dev:1x1,server:1x1,server:2x2]`: the whole pipeline under load.
+ * Creates N users with small work directories (tmpfs), backfills them, puts every k-th over quota, then one sweep
+ * claims them all and the real bridge, control workers and scan workers (child processes, as separate hosts would
+ * run them) scan, apply and email them through real RabbitMQ, Temporal, Postgres and SMTP. Prints the wall time,
+ * scans per minute, the time per scan beyond the walk itself (the walker timed alone on the same directories),
+ * where the CPU went, and checks that every user got exactly one scan record and nobody two emails.
+ *
+ * `--runs` measures several set-ups one after another in one invocation, each on a fresh stack, and ends with a
+ * table: `dev` is `temporal server start-dev` (SQLite), `server` the real server on PostgreSQL (deploy/temporal/),
+ * `SxC` the number of scan and control worker processes. Without `--runs`, one run on XFC_TEST_TEMPORAL's server
+ * (dev by default) with --scan-workers × --control-workers.
  */
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { workflowTypes } from '../temporal/names.js';
@@ -17,7 +23,9 @@ import { putOverQuota, registerUsers, workDirOf, writeSmallTrees } from '../faul
 import { executions, historyOf, scansPerUser, until } from '../faults/observe.js';
 import { describePhases, phases, sumPhases } from '../faults/trace.js';
 import { describeLedger, ledger, ledgerChecks, startSweep } from '../faults/pipeline.js';
+import type { XfcChild } from '../faults/processes.js';
 import { startFaultStack } from '../faults/stack.js';
+import { testTemporalKind, type TestTemporalKind } from '../test/support/temporal.js';
 
 interface Options {
   users: number;
@@ -25,28 +33,80 @@ interface Options {
   prefetch: number;
   threads: number;
   overEvery: number;
+  scanWorkers: number;
+  controlWorkers: number;
+  runs: Setup[];
+}
+
+/** One measured set-up: which Temporal server, and how many worker processes of each role. */
+interface Setup {
+  temporal: TestTemporalKind;
+  scanWorkers: number;
+  controlWorkers: number;
+}
+
+const usage =
+  'usage: npm run bench:pipeline -- [--users N] [--max-walks N] [--prefetch N] [--threads N] [--over-every K] ' +
+  '[--scan-workers N] [--control-workers M] [--runs dev:1x1,server:1x1,server:2x2]';
+
+function parseRuns(value: string | undefined): Setup[] | undefined {
+  const runs = value?.split(',').map((item) => /^(dev|server):([1-9]\d*)x([1-9]\d*)$/.exec(item.trim()));
+  if (!runs || runs.length === 0 || runs.some((run) => !run)) return undefined;
+  return runs.map((run) => ({
+    temporal: run![1] as TestTemporalKind,
+    scanWorkers: Number(run![2]),
+    controlWorkers: Number(run![3]),
+  }));
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { users: 2000, maxWalks: 4, prefetch: 10, threads: 0, overEvery: 20 };
-  const names: Record<string, keyof Options> = {
+  const options: Options = {
+    users: 2000,
+    maxWalks: 4,
+    prefetch: 10,
+    threads: 0,
+    overEvery: 20,
+    scanWorkers: 1,
+    controlWorkers: 1,
+    runs: [],
+  };
+  const names: Record<string, Exclude<keyof Options, 'runs'>> = {
     '--users': 'users',
     '--max-walks': 'maxWalks',
     '--prefetch': 'prefetch',
     '--threads': 'threads',
     '--over-every': 'overEvery',
+    '--scan-workers': 'scanWorkers',
+    '--control-workers': 'controlWorkers',
   };
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--runs') {
+      const runs = parseRuns(argv[++i]);
+      if (!runs) {
+        console.error(`bench:pipeline: bad --runs ${argv[i] ?? ''}: a list like dev:1x1,server:2x2`);
+        console.error(usage);
+        process.exit(2);
+      }
+      options.runs = runs;
+      continue;
+    }
     const key = names[argv[i]!];
     const value = Number(argv[++i]);
     if (!key || !Number.isInteger(value) || value < 0) {
       console.error(`bench:pipeline: bad argument ${argv[i - 1]} ${argv[i] ?? ''}`);
-      console.error(
-        'usage: npm run bench:pipeline -- [--users N] [--max-walks N] [--prefetch N] [--threads N] [--over-every K]',
-      );
+      console.error(usage);
       process.exit(2);
     }
     options[key] = value;
+  }
+  if (options.scanWorkers < 1 || options.controlWorkers < 1) {
+    console.error('bench:pipeline: --scan-workers and --control-workers need at least 1');
+    process.exit(2);
+  }
+  if (options.runs.length === 0) {
+    options.runs = [
+      { temporal: testTemporalKind(), scanWorkers: options.scanWorkers, controlWorkers: options.controlWorkers },
+    ];
   }
   return options;
 }
@@ -74,6 +134,42 @@ function cpuOfUser(user: string): number {
   }
 }
 
+/** CPU seconds of the PostgreSQL backends serving these databases (their connections live as long as the pools). */
+function cpuOfDatabases(names: string[]): number {
+  if (names.length === 0) return 0;
+  try {
+    const list = names.map((name) => `'${name.replace(/'/g, "''")}'`).join(',');
+    const pids = execFileSync(
+      'psql',
+      [
+        '-h',
+        '127.0.0.1',
+        '-U',
+        'postgres',
+        '-d',
+        'postgres',
+        '-Atc',
+        `SELECT pid FROM pg_stat_activity WHERE datname IN (${list})`,
+      ],
+      { encoding: 'utf8' },
+    )
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+    return pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds the whole machine has spent (every process, every core) since boot, from /proc/stat. */
+function machineCpuSeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+  return (fields.reduce((sum, value) => sum + value, 0) - fields[3]! - fields[4]!) / 100;
+}
+
 function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
@@ -83,8 +179,26 @@ function percentile(values: number[], p: number): number {
 const ms = (value: number): string => `${value.toFixed(1)} ms`;
 const s = (value: number): string => `${(value / 1000).toFixed(1)} s`;
 
-async function main(): Promise<number> {
-  const options = parseArgs(process.argv.slice(2));
+/** What one set-up measured, for the closing table. */
+interface RunSummary {
+  setup: Setup;
+  ok: boolean;
+  wallS: number;
+  scansPerMinute: number;
+  perScanMs: number;
+  overheadMs: number;
+  medianLatencyS: number;
+  cpu: Record<'temporal' | 'control' | 'scan' | 'bridge' | 'pgTemporal' | 'pgXfc', number>;
+  load: number;
+}
+
+/** One set-up on a fresh stack: its own database, vhost, Temporal server, tree and worker processes. */
+async function runOnce(options: Options, setup: Setup): Promise<RunSummary> {
+  const label = `${setup.temporal} ${setup.scanWorkers}×${setup.controlWorkers}`;
+  console.log(
+    `\n== ${label}: Temporal ${setup.temporal === 'dev' ? 'dev server (SQLite)' : 'server (PostgreSQL)'}, ` +
+      `${setup.scanWorkers} scan and ${setup.controlWorkers} control worker processes (load ${loadavg()[0]!.toFixed(1)})`,
+  );
   const env = {
     XFC_SWEEP_BATCH_SIZE: String(options.users),
     XFC_SCAN_MAX_WALKS: String(options.maxWalks),
@@ -97,6 +211,8 @@ async function main(): Promise<number> {
   const stack = await startFaultStack({
     smtp: true,
     env,
+    ownTemporal: true,
+    temporalKind: setup.temporal,
     ...(process.env.BENCH_TEMPORAL_DB_DIR ? { temporalDbDir: process.env.BENCH_TEMPORAL_DB_DIR } : {}),
   });
   try {
@@ -137,15 +253,27 @@ async function main(): Promise<number> {
         `${s(walkParallelMs)} ${options.maxWalks} at a time`,
     );
 
-    const processes = await Promise.all([stack.start('control'), stack.start('bridge'), stack.start('scan')]);
-    const cpuBefore = {
-      control: cpuSeconds(processes[0].pid),
-      bridge: cpuSeconds(processes[1].pid),
-      scan: cpuSeconds(processes[2].pid),
+    // Each control worker applies the schedule at start-up: start them one after another, the rest at once.
+    const controls: XfcChild[] = [];
+    for (let i = 0; i < setup.controlWorkers; i++) controls.push(await stack.start('control'));
+    const [bridge, ...scans] = await Promise.all([
+      stack.start('bridge'),
+      ...Array.from({ length: setup.scanWorkers }, () => stack.start('scan')),
+    ]);
+    const cpuOf = (list: Array<{ pid: number }>): number => list.reduce((sum, p) => sum + cpuSeconds(p.pid), 0);
+    const xfcDatabase = [stack.db.name];
+    const sample = () => ({
       temporal: cpuSeconds(stack.temporal.pid()),
+      control: cpuOf(controls),
+      scan: cpuOf(scans),
+      bridge: cpuSeconds(bridge.pid),
+      pgTemporal: cpuOfDatabases(stack.temporal.databases),
+      pgXfc: cpuOfDatabases(xfcDatabase),
       postgres: cpuOfUser('postgres'),
       rabbitmq: cpuOfUser('rabbitmq'),
-    };
+      machine: machineCpuSeconds(),
+    });
+    const cpuBefore = sample();
 
     const sweptAt = Date.now();
     const sweep = await startSweep(stack, options.users);
@@ -176,14 +304,11 @@ async function main(): Promise<number> {
       1_000,
     );
     const doneMs = Date.now() - sweptAt;
-    const cpu = {
-      control: cpuSeconds(processes[0].pid) - cpuBefore.control,
-      bridge: cpuSeconds(processes[1].pid) - cpuBefore.bridge,
-      scan: cpuSeconds(processes[2].pid) - cpuBefore.scan,
-      temporal: cpuSeconds(stack.temporal.pid()) - cpuBefore.temporal,
-      postgres: cpuOfUser('postgres') - cpuBefore.postgres,
-      rabbitmq: cpuOfUser('rabbitmq') - cpuBefore.rabbitmq,
-    };
+    const cpuAfter = sample();
+    type CpuKey = keyof typeof cpuAfter;
+    const cpu = Object.fromEntries(
+      (Object.keys(cpuAfter) as CpuKey[]).map((key) => [key, cpuAfter[key] - cpuBefore[key]]),
+    ) as Record<CpuKey, number>;
 
     // Per scan: from its scanUser run's start to its application, and the part between the scan's start and end.
     const starts = new Map(
@@ -203,15 +328,15 @@ async function main(): Promise<number> {
     const walkPhase = rows.map((row) => row.finishedAt.getTime() - row.startedAt.getTime());
 
     // Where a run's time goes (queued vs running, per task kind), over a sample of histories.
-    const sample = async (type: string): Promise<string> => {
+    const samplePhases = async (type: string): Promise<string> => {
       const runs = (await executions(stack.client, `WorkflowType = "${type}"`)).slice(0, 50);
       const list = await Promise.all(
         runs.map(async (run) => phases(await historyOf(stack.client, run.workflowId, run.runId))),
       );
       return `(${list.length} runs) ${describePhases(sumPhases(list), Math.max(1, list.length))}`;
     };
-    const scanPhases = await sample(workflowTypes.scanUser);
-    const applyPhases = await sample(workflowTypes.applyScan);
+    const scanPhases = await samplePhases(workflowTypes.scanUser);
+    const applyPhases = await samplePhases(workflowTypes.applyScan);
 
     const entry = await ledger(stack, users, overQuota);
     const checks = ledgerChecks(entry);
@@ -236,18 +361,66 @@ async function main(): Promise<number> {
       `latency per scan (scanUser start → applied): median ${s(percentile(endToEnd, 50))}, p95 ${s(percentile(endToEnd, 95))}; ` +
         `scan start → end (inspect + walk activities): median ${s(percentile(walkPhase, 50))}, p95 ${s(percentile(walkPhase, 95))}`,
       `CPU during the run (of ${wall.toFixed(1)} s wall, ${availableParallelism()} CPUs): Temporal server ` +
-        `${share(cpu.temporal)}, control worker ${share(cpu.control)}, scan worker ${share(cpu.scan)}, bridge ` +
-        `${share(cpu.bridge)}, PostgreSQL ${share(cpu.postgres)}, RabbitMQ ${share(cpu.rabbitmq)}`,
+        `${share(cpu.temporal)}, control workers ${share(cpu.control)}, scan workers ${share(cpu.scan)}, bridge ` +
+        `${share(cpu.bridge)}, PostgreSQL ${share(cpu.postgres)} (of which Temporal's databases ` +
+        `${share(cpu.pgTemporal)}, xfc's ${share(cpu.pgXfc)}), RabbitMQ ${share(cpu.rabbitmq)}; the whole machine ` +
+        `${share(cpu.machine)} (other users' work included)`,
       `scanUser runs ${scanPhases}`,
       `applyScan runs ${applyPhases}`,
       `ledger: ${describeLedger(entry)}`,
     ];
     for (const line of lines) console.log(line);
     for (const check of checks) console.log(`${check.ok ? 'ok  ' : 'FAIL'} ${check.what}: ${check.detail}`);
-    return checks.every((check) => check.ok) ? 0 : 1;
+    return {
+      setup,
+      ok: checks.every((check) => check.ok),
+      wallS: wall,
+      scansPerMinute,
+      perScanMs: perScanWallMs,
+      overheadMs: perScanWallMs - walkPerDirMs,
+      medianLatencyS: percentile(endToEnd, 50) / 1000,
+      cpu,
+      load: loadavg()[0]!,
+    };
   } finally {
     await stack.stop();
   }
+}
+
+async function main(): Promise<number> {
+  const options = parseArgs(process.argv.slice(2));
+  const summaries: RunSummary[] = [];
+  for (const setup of options.runs) summaries.push(await runOnce(options, setup));
+  if (summaries.length > 1) {
+    const base = summaries[0]!;
+    console.log(
+      `\nSummary (${options.users} users; ratios against ${describeSetup(base.setup)}, measured in this run):`,
+    );
+    console.log(
+      '| set-up | wall | scans/min | per scan | beyond the walk | median latency | Temporal CPU | PG (Temporal) | PG (xfc) | workers + bridge | ratio |',
+    );
+    console.log('| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --: |');
+    for (const run of summaries) {
+      const workers = run.cpu.control + run.cpu.scan + run.cpu.bridge;
+      console.log(
+        `| ${describeSetup(run.setup)} | ${run.wallS.toFixed(0)} s | ${run.scansPerMinute.toFixed(0)} | ` +
+          `${run.perScanMs.toFixed(1)} ms | ${run.overheadMs.toFixed(1)} ms | ${run.medianLatencyS.toFixed(1)} s | ` +
+          `${run.cpu.temporal.toFixed(0)} s | ${run.cpu.pgTemporal.toFixed(0)} s | ` +
+          `${run.cpu.pgXfc.toFixed(0)} s | ${workers.toFixed(0)} s | ` +
+          `${(run.scansPerMinute / base.scansPerMinute).toFixed(2)}× |${run.ok ? '' : ' (checks FAILED)'}`,
+      );
+    }
+    console.log(
+      `load average at the end: ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}`,
+    );
+  }
+  return summaries.every((run) => run.ok) ? 0 : 1;
+}
+
+function describeSetup(setup: Setup): string {
+  return `${setup.temporal === 'dev' ? 'dev server' : 'real server'} ${setup.scanWorkers}×${setup.controlWorkers}`;
 }
 
 main().then(

@@ -5,6 +5,8 @@
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { sharedServerVariable, testTemporalKind } from '../test/support/temporal.js';
+import { startOwnTemporalServer } from '../test/support/temporal-server.js';
 
 function findTests(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -24,11 +26,20 @@ if (files.length === 0) {
   process.exit(1);
 }
 const concurrency = process.env.XFC_TEST_CONCURRENCY ?? '1';
+
+// XFC_TEST_TEMPORAL=server: one real Temporal server for the whole run (each test file makes a namespace of its own
+// on it; files that restart Temporal start their own), stopped and its databases dropped when the run ends.
+const shared =
+  testTemporalKind() === 'server' && !process.env[sharedServerVariable] ? await startOwnTemporalServer() : undefined;
+if (shared) console.log(`Temporal server (real, PostgreSQL) for this run at ${shared.address}`);
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: shared ? { ...process.env, [sharedServerVariable]: shared.address } : process.env },
 );
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => {
-  process.exit(code ?? (signal ? 1 : 0));
+  void (shared?.stop() ?? Promise.resolve())
+    .catch((err: unknown) => console.error(`stopping the shared Temporal server: ${String(err)}`))
+    .finally(() => process.exit(code ?? (signal ? 1 : 0)));
 });

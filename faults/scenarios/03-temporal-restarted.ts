@@ -36,6 +36,7 @@ export const temporalRestarted: Scenario<TemporalRestartMeasured> = {
     const outageMs = quick ? 5_000 : 20_000;
     const stack = await startFaultStack({
       env: { XFC_SCAN_HEARTBEAT_INTERVAL: '1s', XFC_SCAN_HEARTBEAT_TIMEOUT: '10s', XFC_SCAN_THREADS: '2' },
+      ownTemporal: true,
     });
     const checks = new Checks();
     try {

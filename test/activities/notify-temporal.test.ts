@@ -45,12 +45,16 @@ describe('notification activities under Temporal', () => {
     connection = await NativeConnection.connect({ address: temporal.address });
     worker = await Worker.create({
       connection,
+      namespace: temporal.namespace,
       taskQueue,
       workflowsPath: new URL('./notify-workflow.ts', import.meta.url).pathname,
       activities: createNotifyActivities({ pool: t.pool, config, transport: createMailer(config.mail) }),
     });
     running = worker.run();
-    client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    client = new Client({
+      connection: await Connection.connect({ address: temporal.address }),
+      namespace: temporal.namespace,
+    });
   });
   after(async () => {
     worker.shutdown();

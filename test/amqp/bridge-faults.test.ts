@@ -17,7 +17,8 @@ describe('xfc bridge under faults (real RabbitMQ and Temporal)', () => {
 
   before(async () => {
     // Retries up to 2 s apart: the 50 deliveries the queue allows outlast a slow Temporal restart (~90 s).
-    h = await startBridgeHarness({ retry: { initialMs: 200, maxMs: 2_000 } });
+    // A Temporal server of its own: one test takes it down.
+    h = await startBridgeHarness({ retry: { initialMs: 200, maxMs: 2_000 } }, { ownServer: true });
   });
   after(async () => {
     await h.stop();

@@ -51,7 +51,7 @@ describe('xfc amqp and xfc bridge (processes)', () => {
 
   before(async () => {
     [vhost, temporal] = await Promise.all([createTestVhost('xfc-cli'), startTestTemporal()]);
-    env = { XFC_AMQP_URL: vhost.url, TEMPORAL_ADDRESS: temporal.address };
+    env = { XFC_AMQP_URL: vhost.url, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace };
   });
   after(async () => {
     await temporal.stop();

@@ -8,7 +8,7 @@ import { startWorkers, type RunningWorkers, type WorkerRole } from '../../worker
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { scratchDir } from './scratch.js';
 import { createTestVhost, type TestVhost } from './rabbitmq.js';
-import { startTestTemporal, type TestTemporal } from './temporal.js';
+import { startTestTemporal, type TestTemporal, type TestTemporalOptions } from './temporal.js';
 
 /** The key test stacks sign results with (XFC_RESULT_SIGNING_KEY): a publisher given it publishes as xfc does. */
 export const testSigningKey = 'test-result-signing-key-0123456789abcdef';
@@ -34,16 +34,24 @@ export interface TestStack extends StackServices {
 }
 
 /**
- * Everything real for one test file: its own Postgres database (migrated), RabbitMQ vhost, Temporal dev server and
- * XFC_ROOT directory. `env` overrides configuration (e.g. short heartbeat timeouts).
+ * Everything real for one test file: its own Postgres database (migrated), RabbitMQ vhost, Temporal server (or
+ * namespace: XFC_TEST_TEMPORAL) and XFC_ROOT directory. `env` overrides configuration (e.g. short heartbeat timeouts).
  */
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(
+  env: Record<string, string> = {},
+  temporalOptions: TestTemporalOptions = {},
+): Promise<TestStack> {
   const root = scratchDir('xfc-root');
-  const [db, vhost, temporal] = await Promise.all([createTestDatabase(), createTestVhost(), startTestTemporal()]);
+  const [db, vhost, temporal] = await Promise.all([
+    createTestDatabase(),
+    createTestVhost(),
+    startTestTemporal(temporalOptions),
+  ]);
   const fullEnv: Record<string, string> = {
     XFC_DATABASE_URL: db.url,
     XFC_AMQP_URL: vhost.url,
     TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_NAMESPACE: temporal.namespace,
     XFC_ROOT: root,
     XFC_METRICS_PORT: '0',
     XFC_TEMPORAL_METRICS_PORT: '0',

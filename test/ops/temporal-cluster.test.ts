@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import type { Check } from '../../ops/doctor.js';
+import { indexedValueTypes, xfcSearchAttributes } from '../../ops/search-attribute.js';
+import { findTemporalCli } from '../../ops/temporal-dev-server.js';
+import { checkTemporalNamespace, searchAttributeCommand } from '../../ops/temporal-namespace-check.js';
+import { setupNamespace } from '../../ops/temporal-server.js';
+import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
+import { spawnXfc } from '../support/processes.js';
+
+const run = promisify(execFile);
+
+/**
+ * A cluster as an operator finds it: no namespace, a namespace without xfc's search attributes, one with an
+ * attribute of the wrong type, then set up by deploy/temporal/setup-namespace.sh. `xfc doctor` must name exactly
+ * what is missing, with the command that fixes it. Runs on either server (XFC_TEST_TEMPORAL), on namespaces of its
+ * own.
+ */
+describe('a Temporal cluster that lacks what xfc needs', () => {
+  let temporal: TestTemporal;
+  let connection: Connection;
+  const cli = findTemporalCli();
+  const fresh = (): string => `xfc-check-${randomBytes(4).toString('hex')}`;
+  const temporalCli = (...args: string[]) => run(cli!, [...args, '--address', temporal.address], { timeout: 60_000 });
+
+  before(async () => {
+    assert.ok(cli, 'the temporal CLI is installed');
+    temporal = await startTestTemporal();
+    connection = await Connection.connect({ address: temporal.address });
+  });
+  after(async () => {
+    await connection.close();
+    await temporal.stop();
+  });
+
+  async function doctorTemporal(namespace: string): Promise<Check[]> {
+    const proc = spawnXfc(['doctor', '--json'], {
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: namespace,
+      XFC_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
+      XFC_AMQP_URL: 'amqp://guest:guest@127.0.0.1:1',
+      XFC_SMTP_URL: 'smtp://127.0.0.1:1',
+    });
+    await proc.exited;
+    const json = proc.output().slice(proc.output().indexOf('{'));
+    return (JSON.parse(json) as { checks: Check[] }).checks.filter((check) => check.area === 'Temporal');
+  }
+
+  it('names a missing namespace, with the commands that create it and its search attributes', async () => {
+    const namespace = fresh();
+    const found = await checkTemporalNamespace(connection, namespace);
+    assert.equal(found.namespace.status, 'fail');
+    assert.match(found.namespace.detail, new RegExp(`${namespace} does not exist`));
+    assert.ok(found.namespace.fix?.includes(`temporal operator namespace create --namespace ${namespace}`));
+    assert.ok(found.namespace.fix?.includes(searchAttributeCommand(namespace, xfcSearchAttributes)));
+    assert.equal(found.searchAttributes, undefined);
+    const checks = await doctorTemporal(namespace);
+    const line = checks.find((check) => check.name === 'namespace');
+    assert.equal(line?.status, 'fail');
+    assert.equal(line.fix, found.namespace.fix);
+  });
+
+  it('names every missing search attribute of the list, and one of the wrong type', async () => {
+    const namespace = fresh();
+    await temporalCli('operator', 'namespace', 'create', '--namespace', namespace, '--retention', '2d');
+    await waitFor(async () => (await checkTemporalNamespace(connection, namespace)).namespace.status === 'ok');
+    const found = await checkTemporalNamespace(connection, namespace);
+    assert.match(found.namespace.detail, /retention 2 d/);
+    assert.equal(found.searchAttributes?.status, 'fail');
+    for (const attribute of xfcSearchAttributes) {
+      assert.ok(found.searchAttributes.detail.includes(`${attribute.name} (${attribute.type}) is missing`));
+    }
+    assert.equal(found.searchAttributes.fix, searchAttributeCommand(namespace, xfcSearchAttributes));
+    const checks = await doctorTemporal(namespace);
+    assert.equal(checks.find((check) => check.name === 'namespace')?.status, 'ok');
+    assert.equal(checks.find((check) => check.name === 'search attributes')?.status, 'fail');
+    assert.equal(checks.find((check) => check.name === 'search attributes')?.fix, found.searchAttributes.fix);
+
+    // The first attribute registered as Int instead: named as the wrong type, the others still missing.
+    const [first, ...rest] = xfcSearchAttributes;
+    const wrong = first!.type === 'Int' ? 'Keyword' : 'Int';
+    await temporalCli(
+      'operator',
+      'search-attribute',
+      'create',
+      '--namespace',
+      namespace,
+      '--name',
+      first!.name,
+      '--type',
+      wrong,
+    );
+    await waitFor(async () => {
+      const again = await checkTemporalNamespace(connection, namespace);
+      return again.searchAttributes?.detail.includes(`${first!.name} is ${wrong}, not ${first!.type}`) ?? false;
+    });
+    const again = await checkTemporalNamespace(connection, namespace);
+    for (const attribute of rest)
+      assert.ok(again.searchAttributes?.detail.includes(`${attribute.name} (${attribute.type}) is missing`));
+    assert.match(again.searchAttributes?.fix ?? '', new RegExp(`remove ${first!.name}`));
+    assert.equal(indexedValueTypes[wrong], wrong === 'Int' ? 3 : 2);
+  });
+
+  it('is set up by deploy/temporal/setup-namespace.sh from the list, twice without harm, and then takes tagged workflows', async () => {
+    const namespace = fresh();
+    await setupNamespace({ address: temporal.address, namespace, retention: '3d' });
+    await setupNamespace({ address: temporal.address, namespace, retention: '4d' });
+    const found = await checkTemporalNamespace(connection, namespace);
+    assert.equal(found.namespace.status, 'ok');
+    assert.match(found.namespace.detail, /retention 4 d/);
+    assert.equal(found.searchAttributes?.status, 'ok', found.searchAttributes?.detail);
+    // A workflow start carrying every attribute is accepted at once (the frontend validates them).
+    const client = new Client({ connection, namespace });
+    const handle = await client.workflow.start('noSuchWorkflow', {
+      taskQueue: 'nobody-polls',
+      workflowId: 'tagged',
+      searchAttributes: Object.fromEntries(
+        xfcSearchAttributes.map((attribute) => [attribute.name, attribute.type === 'Keyword' ? ['x'] : [1]]),
+      ),
+    });
+    await handle.terminate('test done');
+  });
+});
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
