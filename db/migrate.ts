@@ -67,7 +67,8 @@ export async function releaseLastScanned(databaseUrl: string): Promise<string> {
   });
 }
 
-async function withClientOf<T>(databaseUrl: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `run` with a connection of its own to `databaseUrl`, always closed afterwards. */
+export async function withClientOf<T>(databaseUrl: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
