@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +33,11 @@
 #define SLOW_NS 50000
 #define FAST_NS 15000
 #define WORKER_STACK (512 * 1024)
+/**
+ * The walk's threads run this much nicer than the process: the JavaScript thread (heartbeats, the event loop)
+ * must win the CPU over the walk's own threads on a 2-core host.
+ */
+#define THREAD_NICENESS 10
 
 struct walk {
   struct settings *s;
@@ -57,6 +64,7 @@ struct worker {
 struct engine {
   pthread_mutex_t mu;
   pthread_cond_t work_cv, emit_cv;
+  pthread_cond_t idle_cv; /* workers beyond the walk's active count wait here, so a signal never goes to one */
   pthread_t threads[MAX_WORKERS];
   struct worker workers[MAX_WORKERS];
   int nworkers;
@@ -161,6 +169,18 @@ static void unqueue(struct walk *w, struct node *n) {
   n->queued = 0;
 }
 
+/**
+ * Under the lock: wakes enough workers for `tasks` new tasks (not all 64 of a slow filesystem's threads for each
+ * one: on 2 cores a woken thread that finds nothing to do costs the CPU the filesystem's requests need).
+ */
+static void wake_workers(struct engine *e, struct walk *w, size_t tasks) {
+  if (w->stopping || tasks >= (size_t)w->active) {
+    pthread_cond_broadcast(&e->work_cv);
+    return;
+  }
+  for (size_t i = 0; i < tasks; i++) pthread_cond_signal(&e->work_cv);
+}
+
 /** A node's work is done: its record and children join the tree (called without the lock). */
 static void complete_node(struct engine *e, struct walk *w, struct node *n, struct record *r, struct node **children,
                           uint32_t count, int err) {
@@ -180,7 +200,7 @@ static void complete_node(struct engine *e, struct walk *w, struct node *n, stru
     w->error = err;
     w->stopping = 1;
   }
-  pthread_cond_broadcast(&e->work_cv);
+  wake_workers(e, w, count);
   pthread_cond_signal(&e->emit_cv);
   pthread_mutex_unlock(&e->mu);
 }
@@ -310,7 +330,7 @@ static void start_unit(struct engine *e, struct walk *w, struct node *n) {
   n->unit = u;
   u->next_slicing = w->slicing;
   w->slicing = u;
-  pthread_cond_broadcast(&e->work_cv);
+  wake_workers(e, w, u->nslices);
   pthread_mutex_unlock(&e->mu);
 }
 
@@ -337,6 +357,7 @@ static void run_slice(struct engine *e, struct walk *w, struct unit *u, size_t s
       w->active = wanted;
       ensure_workers(e, wanted);
       pthread_cond_broadcast(&e->work_cv);
+      pthread_cond_broadcast(&e->idle_cv);
       pthread_mutex_unlock(&e->mu);
     }
   }
@@ -515,14 +536,31 @@ static int take_task(struct walk *w, int index, struct task *t) {
   return 1;
 }
 
+/** Lowers the calling thread's priority (Linux: nice is per thread). A failure only loses the preference. */
+static void lower_priority(void) {
+  id_t tid = (id_t)syscall(SYS_gettid);
+  errno = 0;
+  int nice_now = getpriority(PRIO_PROCESS, tid);
+  if (errno != 0) return;
+  if (setpriority(PRIO_PROCESS, tid, nice_now + THREAD_NICENESS) != 0) return;
+}
+
 static void *worker_main(void *arg) {
   struct worker *me = arg;
   struct engine *e = me->engine;
+  lower_priority();
   pthread_mutex_lock(&e->mu);
   for (;;) {
     struct task t;
-    while (!e->quit && !(e->walk != NULL && take_task(e->walk, me->index, &t))) pthread_cond_wait(&e->work_cv, &e->mu);
     if (e->quit) break;
+    if (e->walk != NULL && me->index >= e->walk->active && !e->walk->stopping) {
+      pthread_cond_wait(&e->idle_cv, &e->mu);
+      continue;
+    }
+    if (e->walk == NULL || !take_task(e->walk, me->index, &t)) {
+      pthread_cond_wait(&e->work_cv, &e->mu);
+      continue;
+    }
     struct walk *w = e->walk;
     w->running++;
     pthread_mutex_unlock(&e->mu);
@@ -592,6 +630,8 @@ static void emit(struct engine *e, struct walk *w) {
         records++;
       }
       w->front = advance(w, n);
+      /* A walk held back (too far ahead) waits for this node: one worker may take it. */
+      if (w->front != NULL && w->front->queued) pthread_cond_signal(&e->work_cv);
       if (len < FLUSH_BYTES && records < FLUSH_RECORDS && entries < FLUSH_ENTRIES) continue;
     } else if (len == 0) {
       pthread_cond_wait(&e->emit_cv, &e->mu);
@@ -638,6 +678,7 @@ static void walk_free(struct walk *w) {
 
 static void *emitter_main(void *arg) {
   struct engine *e = arg;
+  lower_priority();
   pthread_mutex_lock(&e->mu);
   for (;;) {
     while (!e->quit && e->walk == NULL) pthread_cond_wait(&e->emit_cv, &e->mu);
@@ -664,6 +705,13 @@ static void *emitter_main(void *arg) {
 
 /* ---- the engine's interface ---- */
 
+/** Under the lock: every thread looks at the walk again. */
+static void wake_all(struct engine *e) {
+  pthread_cond_broadcast(&e->work_cv);
+  pthread_cond_broadcast(&e->idle_cv);
+  pthread_cond_broadcast(&e->emit_cv);
+}
+
 struct engine *engine_new(void) {
   struct engine *e = calloc(1, sizeof(*e));
   if (e == NULL) return NULL;
@@ -672,6 +720,7 @@ struct engine *engine_new(void) {
     return NULL;
   }
   pthread_cond_init(&e->work_cv, NULL);
+  pthread_cond_init(&e->idle_cv, NULL);
   pthread_cond_init(&e->emit_cv, NULL);
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   e->ncpu = ncpu > 0 ? (int)ncpu : 1;
@@ -697,6 +746,7 @@ int engine_start(struct engine *e, struct settings *s, int root_fd, struct resum
   w->root->open_fds = &w->open_fds;
   w->top = node_new(resume != NULL ? NODE_RESUME : NODE_UNIT, w->root, 0);
   if (w->top == NULL) {
+    w->root->fd = -1; /* the caller closes it */
     dir_unref(w->root);
     free(w);
     return ENOMEM;
@@ -709,56 +759,48 @@ int engine_start(struct engine *e, struct settings *s, int root_fd, struct resum
   int fast = e->ncpu < s->max_threads ? e->ncpu : s->max_threads;
   w->active = s->mode == 2 ? s->max_threads : fast;
   pthread_mutex_lock(&e->mu);
-  if (e->walk != NULL || e->quit) {
+  int err = e->walk != NULL || e->quit ? EBUSY : 0;
+  if (err == 0 && !e->emitter_started) {
+    err = pthread_create(&e->emitter, NULL, emitter_main, e);
+    e->emitter_started = err == 0;
+  }
+  if (err != 0) {
     pthread_mutex_unlock(&e->mu);
+    /* The caller keeps the descriptor, settings and resume it passed. */
+    w->root->fd = -1;
     w->s = NULL;
     w->resume = NULL;
     rest_free(w);
     dir_unref(w->root);
     free(w);
-    return EBUSY;
-  }
-  if (!e->emitter_started) {
-    if (pthread_create(&e->emitter, NULL, emitter_main, e) != 0) {
-      int err = errno;
-      pthread_mutex_unlock(&e->mu);
-      w->s = NULL;
-      w->resume = NULL;
-      rest_free(w);
-      dir_unref(w->root);
-      free(w);
-      return err != 0 ? err : EAGAIN;
-    }
-    e->emitter_started = 1;
+    return err;
   }
   e->walk = w;
   ensure_workers(e, w->active);
-  pthread_cond_broadcast(&e->work_cv);
-  pthread_cond_broadcast(&e->emit_cv);
+  wake_all(e);
   pthread_mutex_unlock(&e->mu);
   return 0;
 }
 
-/** Asks the running walk to stop: workers finish their current system call; the final message follows. */
-void engine_stop(struct engine *e) {
+/** Asks the running walk to stop (with `quit`, the engine too): threads finish their current system call. */
+static void stop_locked(struct engine *e, int quit) {
   pthread_mutex_lock(&e->mu);
+  if (quit) e->quit = 1;
   if (e->walk != NULL) e->walk->stopping = 1;
-  pthread_cond_broadcast(&e->work_cv);
-  pthread_cond_broadcast(&e->emit_cv);
+  wake_all(e);
   pthread_mutex_unlock(&e->mu);
 }
 
+/** Asks the running walk to stop; its final message follows. */
+void engine_stop(struct engine *e) { stop_locked(e, 0); }
+
 /** Ends the engine's threads; only for an engine with no walk (JavaScript closes idle engines only). */
 void engine_close(struct engine *e) {
-  pthread_mutex_lock(&e->mu);
-  e->quit = 1;
-  if (e->walk != NULL) e->walk->stopping = 1;
-  pthread_cond_broadcast(&e->work_cv);
-  pthread_cond_broadcast(&e->emit_cv);
-  pthread_mutex_unlock(&e->mu);
+  stop_locked(e, 1);
   for (int i = 0; i < e->nworkers; i++) pthread_join(e->threads[i], NULL);
   if (e->emitter_started) pthread_join(e->emitter, NULL);
   pthread_cond_destroy(&e->work_cv);
+  pthread_cond_destroy(&e->idle_cv);
   pthread_cond_destroy(&e->emit_cv);
   pthread_mutex_destroy(&e->mu);
   free(e);
