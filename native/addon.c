@@ -334,20 +334,22 @@ static napi_value start(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static napi_value stop(napi_env env, napi_callback_info info) {
+/** The holder of a call's only argument, an engine (NULL if it is not one). */
+static struct holder *only_holder(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  struct engine *e = argc == 1 ? engine_arg(env, argv[0]) : NULL;
-  if (e != NULL) engine_stop(e);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 1) return NULL;
+  return holder_arg(env, argv[0]);
+}
+
+static napi_value stop(napi_env env, napi_callback_info info) {
+  struct holder *h = only_holder(env, info);
+  if (h != NULL && h->engine != NULL) engine_stop(h->engine);
   return NULL;
 }
 
 static napi_value close_engine(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  struct holder *h = argc == 1 ? holder_arg(env, argv[0]) : NULL;
+  struct holder *h = only_holder(env, info);
   if (h == NULL || h->engine == NULL) return NULL;
   engine_close(h->engine);
   h->engine = NULL;

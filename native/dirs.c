@@ -78,23 +78,26 @@ void dir_unuse(struct dir *d) {
   }
 }
 
-static int statx_fd(int fd, struct statx *st) {
-  return statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_TYPE | STATX_INO | STATX_MNT_ID, st);
+/** Opens a directory (relative to dirfd, without following a symlink) and statx's the descriptor; 0 or errno. */
+static int open_and_stat(int dirfd, const char *name, int *fd_out, struct statx *st) {
+  int fd = openat(dirfd, name, OPEN_DIR_FLAGS);
+  if (fd < 0) return errno;
+  if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, STATX_TYPE | STATX_INO | STATX_MNT_ID, st) != 0) {
+    int err = errno;
+    close(fd);
+    return err;
+  }
+  *fd_out = fd;
+  return 0;
 }
 
 static uint64_t dev_of(const struct statx *st) { return makedev(st->stx_dev_major, st->stx_dev_minor); }
 
 /** Opens the root without following a symlink; returns 0 or an errno. */
 int open_root(const char *path, int *fd, uint64_t *dev, uint64_t *ino, uint64_t *mnt_id, int *has_mnt_id) {
-  int opened = open(path, OPEN_DIR_FLAGS);
-  if (opened < 0) return errno;
   struct statx st;
-  if (statx_fd(opened, &st) != 0) {
-    int err = errno;
-    close(opened);
-    return err;
-  }
-  *fd = opened;
+  int err = open_and_stat(AT_FDCWD, path, fd, &st);
+  if (err != 0) return err;
   *dev = dev_of(&st);
   *ino = st.stx_ino;
   *has_mnt_id = (st.stx_mask & STATX_MNT_ID) != 0;
@@ -110,14 +113,10 @@ int open_root(const char *path, int *fd, uint64_t *dev, uint64_t *ino, uint64_t 
 int open_child(const struct settings *s, struct dir *parent, const char *name, uint64_t dev, uint64_t ino,
                int *fd_out, const char **code_out) {
   *code_out = NULL;
-  int fd = openat(parent->fd, name, OPEN_DIR_FLAGS);
-  if (fd < 0) return errno;
+  int fd = -1;
   struct statx st;
-  if (statx_fd(fd, &st) != 0) {
-    int err = errno;
-    close(fd);
-    return err;
-  }
+  int err = open_and_stat(parent->fd, name, &fd, &st);
+  if (err != 0) return err;
   int other_mount = s->has_mnt_id && (st.stx_mask & STATX_MNT_ID) && st.stx_mnt_id != s->root_mnt_id;
   if (dev_of(&st) != dev || st.stx_ino != ino || dev != s->root_dev || other_mount) {
     close(fd);

@@ -9,7 +9,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,13 +20,24 @@
 #define MAX_ALIVE 200000
 /** Directory descriptors open before workers only serve the emission front. */
 #define MAX_OPEN_FDS 1024
+/**
+ * Entries statted ahead of what JavaScript has accounted before workers only serve the emission front: enough
+ * to keep every thread busy, small enough that the walk reports a tree as it is near the moment it is counted.
+ */
+#define MAX_AHEAD_ENTRIES 16384
 /** A batch goes to JavaScript at this size, or when the front waits for work. */
 #define FLUSH_BYTES (256 * 1024)
 #define FLUSH_RECORDS 512
+#define FLUSH_ENTRIES 4096
 /** Mean statx time above which the filesystem counts as slow (many requests in flight), and below which fast. */
 #define SLOW_NS 50000
 #define FAST_NS 15000
 #define WORKER_STACK (512 * 1024)
+/**
+ * The walk's threads run this much nicer than the process: the JavaScript thread (heartbeats, the event loop)
+ * must win the CPU over the walk's own threads on a 2-core host.
+ */
+#define THREAD_NICENESS 10
 
 struct walk {
   struct settings *s;
@@ -36,6 +49,7 @@ struct walk {
   struct node *qhead;
   struct unit *slicing;
   size_t alive;
+  size_t ahead; /* entries in done records not yet handed to JavaScript */
   atomic_int open_fds;
   int stopping, complete, running, active, error;
   atomic_llong lat_ns; /* mean statx time, -1 until measured */
@@ -50,6 +64,7 @@ struct worker {
 struct engine {
   pthread_mutex_t mu;
   pthread_cond_t work_cv, emit_cv;
+  pthread_cond_t idle_cv; /* workers beyond the walk's active count wait here, so a signal never goes to one */
   pthread_t threads[MAX_WORKERS];
   struct worker workers[MAX_WORKERS];
   int nworkers;
@@ -154,11 +169,24 @@ static void unqueue(struct walk *w, struct node *n) {
   n->queued = 0;
 }
 
+/**
+ * Under the lock: wakes enough workers for `tasks` new tasks (not all 64 of a slow filesystem's threads for each
+ * one: on 2 cores a woken thread that finds nothing to do costs the CPU the filesystem's requests need).
+ */
+static void wake_workers(struct engine *e, struct walk *w, size_t tasks) {
+  if (w->stopping || tasks >= (size_t)w->active) {
+    pthread_cond_broadcast(&e->work_cv);
+    return;
+  }
+  for (size_t i = 0; i < tasks; i++) pthread_cond_signal(&e->work_cv);
+}
+
 /** A node's work is done: its record and children join the tree (called without the lock). */
 static void complete_node(struct engine *e, struct walk *w, struct node *n, struct record *r, struct node **children,
                           uint32_t count, int err) {
   pthread_mutex_lock(&e->mu);
   n->record = r;
+  if (r != NULL) w->ahead += r->counts[C_ENTRIES];
   n->children = children;
   n->nchildren = count;
   for (uint32_t i = 0; i < count; i++) {
@@ -172,7 +200,7 @@ static void complete_node(struct engine *e, struct walk *w, struct node *n, stru
     w->error = err;
     w->stopping = 1;
   }
-  pthread_cond_broadcast(&e->work_cv);
+  wake_workers(e, w, count);
   pthread_cond_signal(&e->emit_cv);
   pthread_mutex_unlock(&e->mu);
 }
@@ -302,7 +330,7 @@ static void start_unit(struct engine *e, struct walk *w, struct node *n) {
   n->unit = u;
   u->next_slicing = w->slicing;
   w->slicing = u;
-  pthread_cond_broadcast(&e->work_cv);
+  wake_workers(e, w, u->nslices);
   pthread_mutex_unlock(&e->mu);
 }
 
@@ -329,6 +357,7 @@ static void run_slice(struct engine *e, struct walk *w, struct unit *u, size_t s
       w->active = wanted;
       ensure_workers(e, wanted);
       pthread_cond_broadcast(&e->work_cv);
+      pthread_cond_broadcast(&e->idle_cv);
       pthread_mutex_unlock(&e->mu);
     }
   }
@@ -496,7 +525,8 @@ static int take_task(struct walk *w, int index, struct task *t) {
     return 1;
   }
   struct node *n = w->qhead;
-  int over = w->alive > MAX_ALIVE || atomic_load_explicit(&w->open_fds, memory_order_relaxed) > MAX_OPEN_FDS;
+  int over = w->alive > MAX_ALIVE || w->ahead > MAX_AHEAD_ENTRIES ||
+             atomic_load_explicit(&w->open_fds, memory_order_relaxed) > MAX_OPEN_FDS;
   if (over) n = w->front != NULL && w->front->queued ? w->front : NULL;
   if (n == NULL) return 0;
   unqueue(w, n);
@@ -506,14 +536,31 @@ static int take_task(struct walk *w, int index, struct task *t) {
   return 1;
 }
 
+/** Lowers the calling thread's priority (Linux: nice is per thread). A failure only loses the preference. */
+static void lower_priority(void) {
+  id_t tid = (id_t)syscall(SYS_gettid);
+  errno = 0;
+  int nice_now = getpriority(PRIO_PROCESS, tid);
+  if (errno != 0) return;
+  if (setpriority(PRIO_PROCESS, tid, nice_now + THREAD_NICENESS) != 0) return;
+}
+
 static void *worker_main(void *arg) {
   struct worker *me = arg;
   struct engine *e = me->engine;
+  lower_priority();
   pthread_mutex_lock(&e->mu);
   for (;;) {
     struct task t;
-    while (!e->quit && !(e->walk != NULL && take_task(e->walk, me->index, &t))) pthread_cond_wait(&e->work_cv, &e->mu);
     if (e->quit) break;
+    if (e->walk != NULL && me->index >= e->walk->active && !e->walk->stopping) {
+      pthread_cond_wait(&e->idle_cv, &e->mu);
+      continue;
+    }
+    if (e->walk == NULL || !take_task(e->walk, me->index, &t)) {
+      pthread_cond_wait(&e->work_cv, &e->mu);
+      continue;
+    }
     struct walk *w = e->walk;
     w->running++;
     pthread_mutex_unlock(&e->mu);
@@ -561,7 +608,7 @@ static struct node *advance(struct walk *w, struct node *n) {
 /** Under the lock: hands records to JavaScript in walk order until the walk is complete or stopped. */
 static void emit(struct engine *e, struct walk *w) {
   char *buf = NULL;
-  size_t len = 0, cap = 0, records = 0;
+  size_t len = 0, cap = 0, records = 0, entries = 0;
   for (;;) {
     if (w->stopping) break;
     struct node *n = w->front;
@@ -577,13 +624,15 @@ static void emit(struct engine *e, struct walk *w) {
           w->stopping = 1;
           break;
         }
+        entries += n->record->counts[C_ENTRIES];
         record_free(n->record);
         n->record = NULL;
         records++;
       }
       w->front = advance(w, n);
-      pthread_cond_broadcast(&e->work_cv); /* fewer nodes alive: workers may go on */
-      if (len < FLUSH_BYTES && records < FLUSH_RECORDS) continue;
+      /* A walk held back (too far ahead) waits for this node: one worker may take it. */
+      if (w->front != NULL && w->front->queued) pthread_cond_signal(&e->work_cv);
+      if (len < FLUSH_BYTES && records < FLUSH_RECORDS && entries < FLUSH_ENTRIES) continue;
     } else if (len == 0) {
       pthread_cond_wait(&e->emit_cv, &e->mu);
       continue;
@@ -602,9 +651,13 @@ static void emit(struct engine *e, struct walk *w) {
     pthread_mutex_unlock(&e->mu);
     w->deliver(w->ctx, buf, len, 0, NULL);
     pthread_mutex_lock(&e->mu);
+    /* Handed over (JavaScript has at most two batches queued): the walk may go that much further ahead. */
+    w->ahead -= entries < w->ahead ? entries : w->ahead;
+    pthread_cond_broadcast(&e->work_cv);
     buf = NULL;
     len = cap = 0;
     records = 0;
+    entries = 0;
   }
   if (w->complete && len > 0) {
     pthread_mutex_unlock(&e->mu);
@@ -625,6 +678,7 @@ static void walk_free(struct walk *w) {
 
 static void *emitter_main(void *arg) {
   struct engine *e = arg;
+  lower_priority();
   pthread_mutex_lock(&e->mu);
   for (;;) {
     while (!e->quit && e->walk == NULL) pthread_cond_wait(&e->emit_cv, &e->mu);
@@ -651,6 +705,13 @@ static void *emitter_main(void *arg) {
 
 /* ---- the engine's interface ---- */
 
+/** Under the lock: every thread looks at the walk again. */
+static void wake_all(struct engine *e) {
+  pthread_cond_broadcast(&e->work_cv);
+  pthread_cond_broadcast(&e->idle_cv);
+  pthread_cond_broadcast(&e->emit_cv);
+}
+
 struct engine *engine_new(void) {
   struct engine *e = calloc(1, sizeof(*e));
   if (e == NULL) return NULL;
@@ -659,6 +720,7 @@ struct engine *engine_new(void) {
     return NULL;
   }
   pthread_cond_init(&e->work_cv, NULL);
+  pthread_cond_init(&e->idle_cv, NULL);
   pthread_cond_init(&e->emit_cv, NULL);
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   e->ncpu = ncpu > 0 ? (int)ncpu : 1;
@@ -684,6 +746,7 @@ int engine_start(struct engine *e, struct settings *s, int root_fd, struct resum
   w->root->open_fds = &w->open_fds;
   w->top = node_new(resume != NULL ? NODE_RESUME : NODE_UNIT, w->root, 0);
   if (w->top == NULL) {
+    w->root->fd = -1; /* the caller closes it */
     dir_unref(w->root);
     free(w);
     return ENOMEM;
@@ -696,56 +759,48 @@ int engine_start(struct engine *e, struct settings *s, int root_fd, struct resum
   int fast = e->ncpu < s->max_threads ? e->ncpu : s->max_threads;
   w->active = s->mode == 2 ? s->max_threads : fast;
   pthread_mutex_lock(&e->mu);
-  if (e->walk != NULL || e->quit) {
+  int err = e->walk != NULL || e->quit ? EBUSY : 0;
+  if (err == 0 && !e->emitter_started) {
+    err = pthread_create(&e->emitter, NULL, emitter_main, e);
+    e->emitter_started = err == 0;
+  }
+  if (err != 0) {
     pthread_mutex_unlock(&e->mu);
+    /* The caller keeps the descriptor, settings and resume it passed. */
+    w->root->fd = -1;
     w->s = NULL;
     w->resume = NULL;
     rest_free(w);
     dir_unref(w->root);
     free(w);
-    return EBUSY;
-  }
-  if (!e->emitter_started) {
-    if (pthread_create(&e->emitter, NULL, emitter_main, e) != 0) {
-      int err = errno;
-      pthread_mutex_unlock(&e->mu);
-      w->s = NULL;
-      w->resume = NULL;
-      rest_free(w);
-      dir_unref(w->root);
-      free(w);
-      return err != 0 ? err : EAGAIN;
-    }
-    e->emitter_started = 1;
+    return err;
   }
   e->walk = w;
   ensure_workers(e, w->active);
-  pthread_cond_broadcast(&e->work_cv);
-  pthread_cond_broadcast(&e->emit_cv);
+  wake_all(e);
   pthread_mutex_unlock(&e->mu);
   return 0;
 }
 
-/** Asks the running walk to stop: workers finish their current system call; the final message follows. */
-void engine_stop(struct engine *e) {
+/** Asks the running walk to stop (with `quit`, the engine too): threads finish their current system call. */
+static void stop_locked(struct engine *e, int quit) {
   pthread_mutex_lock(&e->mu);
+  if (quit) e->quit = 1;
   if (e->walk != NULL) e->walk->stopping = 1;
-  pthread_cond_broadcast(&e->work_cv);
-  pthread_cond_broadcast(&e->emit_cv);
+  wake_all(e);
   pthread_mutex_unlock(&e->mu);
 }
 
+/** Asks the running walk to stop; its final message follows. */
+void engine_stop(struct engine *e) { stop_locked(e, 0); }
+
 /** Ends the engine's threads; only for an engine with no walk (JavaScript closes idle engines only). */
 void engine_close(struct engine *e) {
-  pthread_mutex_lock(&e->mu);
-  e->quit = 1;
-  if (e->walk != NULL) e->walk->stopping = 1;
-  pthread_cond_broadcast(&e->work_cv);
-  pthread_cond_broadcast(&e->emit_cv);
-  pthread_mutex_unlock(&e->mu);
+  stop_locked(e, 1);
   for (int i = 0; i < e->nworkers; i++) pthread_join(e->threads[i], NULL);
   if (e->emitter_started) pthread_join(e->emitter, NULL);
   pthread_cond_destroy(&e->work_cv);
+  pthread_cond_destroy(&e->idle_cv);
   pthread_cond_destroy(&e->emit_cv);
   pthread_mutex_destroy(&e->mu);
   free(e);
