@@ -18,9 +18,15 @@
 #define MAX_ALIVE 200000
 /** Directory descriptors open before workers only serve the emission front. */
 #define MAX_OPEN_FDS 1024
+/**
+ * Entries statted ahead of what JavaScript has accounted before workers only serve the emission front: enough
+ * to keep every thread busy, small enough that the walk reports a tree as it is near the moment it is counted.
+ */
+#define MAX_AHEAD_ENTRIES 16384
 /** A batch goes to JavaScript at this size, or when the front waits for work. */
 #define FLUSH_BYTES (256 * 1024)
 #define FLUSH_RECORDS 512
+#define FLUSH_ENTRIES 4096
 /** Mean statx time above which the filesystem counts as slow (many requests in flight), and below which fast. */
 #define SLOW_NS 50000
 #define FAST_NS 15000
@@ -36,6 +42,7 @@ struct walk {
   struct node *qhead;
   struct unit *slicing;
   size_t alive;
+  size_t ahead; /* entries in done records not yet handed to JavaScript */
   atomic_int open_fds;
   int stopping, complete, running, active, error;
   atomic_llong lat_ns; /* mean statx time, -1 until measured */
@@ -159,6 +166,7 @@ static void complete_node(struct engine *e, struct walk *w, struct node *n, stru
                           uint32_t count, int err) {
   pthread_mutex_lock(&e->mu);
   n->record = r;
+  if (r != NULL) w->ahead += r->counts[C_ENTRIES];
   n->children = children;
   n->nchildren = count;
   for (uint32_t i = 0; i < count; i++) {
@@ -496,7 +504,8 @@ static int take_task(struct walk *w, int index, struct task *t) {
     return 1;
   }
   struct node *n = w->qhead;
-  int over = w->alive > MAX_ALIVE || atomic_load_explicit(&w->open_fds, memory_order_relaxed) > MAX_OPEN_FDS;
+  int over = w->alive > MAX_ALIVE || w->ahead > MAX_AHEAD_ENTRIES ||
+             atomic_load_explicit(&w->open_fds, memory_order_relaxed) > MAX_OPEN_FDS;
   if (over) n = w->front != NULL && w->front->queued ? w->front : NULL;
   if (n == NULL) return 0;
   unqueue(w, n);
@@ -561,7 +570,7 @@ static struct node *advance(struct walk *w, struct node *n) {
 /** Under the lock: hands records to JavaScript in walk order until the walk is complete or stopped. */
 static void emit(struct engine *e, struct walk *w) {
   char *buf = NULL;
-  size_t len = 0, cap = 0, records = 0;
+  size_t len = 0, cap = 0, records = 0, entries = 0;
   for (;;) {
     if (w->stopping) break;
     struct node *n = w->front;
@@ -577,13 +586,13 @@ static void emit(struct engine *e, struct walk *w) {
           w->stopping = 1;
           break;
         }
+        entries += n->record->counts[C_ENTRIES];
         record_free(n->record);
         n->record = NULL;
         records++;
       }
       w->front = advance(w, n);
-      pthread_cond_broadcast(&e->work_cv); /* fewer nodes alive: workers may go on */
-      if (len < FLUSH_BYTES && records < FLUSH_RECORDS) continue;
+      if (len < FLUSH_BYTES && records < FLUSH_RECORDS && entries < FLUSH_ENTRIES) continue;
     } else if (len == 0) {
       pthread_cond_wait(&e->emit_cv, &e->mu);
       continue;
@@ -602,9 +611,13 @@ static void emit(struct engine *e, struct walk *w) {
     pthread_mutex_unlock(&e->mu);
     w->deliver(w->ctx, buf, len, 0, NULL);
     pthread_mutex_lock(&e->mu);
+    /* Handed over (JavaScript has at most two batches queued): the walk may go that much further ahead. */
+    w->ahead -= entries < w->ahead ? entries : w->ahead;
+    pthread_cond_broadcast(&e->work_cv);
     buf = NULL;
     len = cap = 0;
     records = 0;
+    entries = 0;
   }
   if (w->complete && len > 0) {
     pthread_mutex_unlock(&e->mu);
