@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { scanReport } from '../../messages/v1/scan-report.js';
+import { buildCHelper, cannotCompile } from '../support/c-helper.js';
 import { cannotMount, runWithMounts } from '../support/mount-namespace.js';
 import { makeTempDir, removeTree } from '../walker/fixtures.js';
 
@@ -20,12 +19,10 @@ import { makeTempDir, removeTree } from '../walker/fixtures.js';
 
 const ENTRIES = 1_000_000;
 const LIMIT_MB = 150;
-const mkfilesSource = fileURLToPath(new URL('../support/mkfiles.c', import.meta.url));
 
 function cannotMeasure(): string | false {
   if (!fs.existsSync('/usr/bin/time')) return '/usr/bin/time is not installed (Debian package time)';
-  if (spawnSync('gcc', ['--version']).status !== 0) return 'gcc is not installed (it builds the file maker)';
-  return cannotMount();
+  return cannotCompile() || cannotMount();
 }
 
 /** `xfc scan --json DIR` under /usr/bin/time: the report and the peak resident memory in MB. */
@@ -53,11 +50,7 @@ describe(`xfc scan of one directory of ${ENTRIES.toLocaleString('en')} entries`,
   let mkfiles: string;
   before(() => {
     base = makeTempDir('scan-memory');
-    mkfiles = join(base, 'mkfiles');
-    const built = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', mkfiles, mkfilesSource], {
-      encoding: 'utf8',
-    });
-    assert.equal(built.status, 0, built.stderr);
+    mkfiles = buildCHelper('mkfiles', base);
     fs.mkdirSync(join(base, 'mnt'));
   });
   after(() => {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { ScanReport } from '../../messages/v1/scan-report.js';
 import { walk, type WalkCheckpoint, type WalkOptions, type WalkOutcome } from '../../walker/index.js';
+import { buildCHelper, cannotCompile } from '../support/c-helper.js';
 import { findMarkers, plain } from './leaks.js';
 import { DAY_MS, makeTempDir, removeTree } from './fixtures.js';
 import { roundTrip } from './pieces.js';
@@ -20,7 +20,6 @@ import { roundTrip } from './pieces.js';
  */
 
 const nobody = { uid: 65534, gid: 65534 };
-const swapperSource = fileURLToPath(new URL('../support/swapper.c', import.meta.url));
 /** Walks with swaps while they ran: each phase walks until it has this many (a fast walker may finish between two). */
 const FRESH_WALKS = 200;
 const RESUMED_WALKS = 200;
@@ -39,8 +38,7 @@ const PAIRS: Array<[string, string]> = [
 function cannotRace(): string | false {
   if (process.getuid?.() !== 0) return 'needs root: root walks, another user attacks';
   if (spawnSync('setpriv', ['--version']).status !== 0) return 'setpriv is not installed';
-  if (spawnSync('gcc', ['--version']).status !== 0) return 'gcc is not installed (it builds the swapping helper)';
-  return false;
+  return cannotCompile();
 }
 
 function sparseFile(path: string, size: bigint): void {
@@ -187,11 +185,7 @@ describe('an unprivileged user swapping directories and symlinks while root walk
     for (let i = 0; i < 3; i++) ownSubtree(join(root, `still-${i}`), 500 + i);
     spawnSync('chown', ['-R', '--no-dereference', `${nobody.uid}:${nobody.gid}`, root]);
     // The attacker: a small C program (renameat2 is in glibc), run as nobody; it counts its swaps in a file.
-    const swapper = join(base, 'swapper');
-    const built = spawnSync('gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-o', swapper, swapperSource], {
-      encoding: 'utf8',
-    });
-    assert.equal(built.status, 0, built.stderr);
+    const swapper = buildCHelper('swapper', base);
     counterPath = join(base, 'swaps');
     fs.writeFileSync(counterPath, Buffer.alloc(8));
     fs.chownSync(counterPath, nobody.uid, nobody.gid);
