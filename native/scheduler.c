@@ -72,6 +72,7 @@ struct engine {
   int emitter_started;
   struct walk *walk;
   int quit;
+  int live; /* threads not yet ended: the last one to end frees a closed engine */
   int ncpu;
 };
 
@@ -536,6 +537,21 @@ static int take_task(struct walk *w, int index, struct task *t) {
   return 1;
 }
 
+static void engine_free(struct engine *e) {
+  pthread_cond_destroy(&e->work_cv);
+  pthread_cond_destroy(&e->idle_cv);
+  pthread_cond_destroy(&e->emit_cv);
+  pthread_mutex_destroy(&e->mu);
+  free(e);
+}
+
+/** Under the lock, as a thread ends: unlocks, and frees the engine if it was closed and this was its last thread. */
+static void thread_end(struct engine *e) {
+  int last = --e->live == 0 && e->quit;
+  pthread_mutex_unlock(&e->mu);
+  if (last) engine_free(e);
+}
+
 /** Lowers the calling thread's priority (Linux: nice is per thread). A failure only loses the preference. */
 static void lower_priority(void) {
   id_t tid = (id_t)syscall(SYS_gettid);
@@ -569,7 +585,7 @@ static void *worker_main(void *arg) {
     pthread_mutex_lock(&e->mu);
     if (--w->running == 0) pthread_cond_signal(&e->emit_cv);
   }
-  pthread_mutex_unlock(&e->mu);
+  thread_end(e);
   return NULL;
 }
 
@@ -584,7 +600,9 @@ static void ensure_workers(struct engine *e, int count) {
     wk->engine = e;
     wk->index = e->nworkers;
     if (pthread_create(&e->threads[e->nworkers], &attr, worker_main, wk) != 0) break;
+    pthread_detach(e->threads[e->nworkers]);
     e->nworkers++;
+    e->live++;
   }
   pthread_attr_destroy(&attr);
   /* With fewer threads than wanted (a thread limit), the walk runs with those it has. */
@@ -699,7 +717,7 @@ static void *emitter_main(void *arg) {
     deliver(ctx, NULL, 0, 1, error[0] != '\0' ? error : NULL);
     pthread_mutex_lock(&e->mu);
   }
-  pthread_mutex_unlock(&e->mu);
+  thread_end(e);
   return NULL;
 }
 
@@ -763,6 +781,10 @@ int engine_start(struct engine *e, struct settings *s, int root_fd, struct resum
   if (err == 0 && !e->emitter_started) {
     err = pthread_create(&e->emitter, NULL, emitter_main, e);
     e->emitter_started = err == 0;
+    if (err == 0) {
+      pthread_detach(e->emitter);
+      e->live++;
+    }
   }
   if (err != 0) {
     pthread_mutex_unlock(&e->mu);
@@ -782,28 +804,26 @@ int engine_start(struct engine *e, struct settings *s, int root_fd, struct resum
   return 0;
 }
 
-/** Asks the running walk to stop (with `quit`, the engine too): threads finish their current system call. */
-static void stop_locked(struct engine *e, int quit) {
+/** Asks the running walk to stop: threads finish their current system call; its final message follows. */
+void engine_stop(struct engine *e) {
   pthread_mutex_lock(&e->mu);
-  if (quit) e->quit = 1;
   if (e->walk != NULL) e->walk->stopping = 1;
   wake_all(e);
   pthread_mutex_unlock(&e->mu);
 }
 
-/** Asks the running walk to stop; its final message follows. */
-void engine_stop(struct engine *e) { stop_locked(e, 0); }
-
-/** Ends the engine's threads; only for an engine with no walk (JavaScript closes idle engines only). */
+/**
+ * Ends the engine: its threads end on their own and the last one frees it, so the JavaScript thread never waits
+ * for them (they run at a lower priority). An engine that never ran a walk is freed here.
+ */
 void engine_close(struct engine *e) {
-  stop_locked(e, 1);
-  for (int i = 0; i < e->nworkers; i++) pthread_join(e->threads[i], NULL);
-  if (e->emitter_started) pthread_join(e->emitter, NULL);
-  pthread_cond_destroy(&e->work_cv);
-  pthread_cond_destroy(&e->idle_cv);
-  pthread_cond_destroy(&e->emit_cv);
-  pthread_mutex_destroy(&e->mu);
-  free(e);
+  pthread_mutex_lock(&e->mu);
+  e->quit = 1;
+  if (e->walk != NULL) e->walk->stopping = 1;
+  wake_all(e);
+  int none = e->live == 0; /* else the threads free it: e must not be touched after this unlock */
+  pthread_mutex_unlock(&e->mu);
+  if (none) engine_free(e);
 }
 
 void settings_free(struct settings *s) {
