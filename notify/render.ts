@@ -3,6 +3,7 @@ import { describeForecast, forecastTemporalQuota } from '../common/forecast.js';
 import { formatByteDays, formatBytes, formatExact, formatPercent, percentOf } from '../common/units.js';
 import type { AgeBasis, AgeBucket, TopDirectories, TopDirectory } from '../messages/v1/index.js';
 import { quotaLevel, type EmailKind, type NotifyLevel, type PolicyThresholds } from './policy.js';
+import { formatTime } from '../common/time.js';
 
 /**
  * The emails themselves (DESIGN §7): calm and useful, never a threat. Pure: the same input gives the same bytes,
@@ -314,10 +315,8 @@ export function shellQuote(path: string): string {
   return /^[A-Za-z0-9/._+-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, `'\\''`)}'`;
 }
 
-/** "2026-11-01 06:00 UTC": the same for every reader and every test machine. */
-export function formatTime(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
+/** "2026-11-01 06:00 UTC": the same for every reader and every test machine (one formatter: common/time.ts). */
+export { formatTime };
 
 function days(ms: number): string {
   const count = Math.round(ms / 86_400_000);

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { closeQuietly, connectAmqp } from '../amqp/connection.js';
 import { deadQueue, exchanges, queues, scanCompletedQueue, scanRequestQueue } from '../amqp/topology.js';
 import { errorMessage } from '../common/errors.js';
+import { xfcCommand } from '../common/invocation.js';
 import { redact, type XfcConfig } from '../config/env.js';
 import { migrationStatus } from '../db/migrate.js';
 import { createMailer } from '../notify/mailer.js';
@@ -80,7 +81,12 @@ async function checkPostgres(config: XfcConfig, add: Add): Promise<void> {
   } catch (err) {
     const code = codeOf(err);
     if (code === '3D000') {
-      add('database', 'fail', `${where}: the database does not exist`, '`npm run dev` creates it; or createdb it');
+      add(
+        'database',
+        'fail',
+        `${where}: the database does not exist`,
+        `\`${xfcCommand('dev')}\` creates it; or createdb it`,
+      );
     } else if (code === '28P01' || code === '28000') {
       add('reachable', 'fail', `${where} refused the credentials (${errorMessage(err)})`, 'check XFC_DATABASE_URL');
     } else {
@@ -103,7 +109,7 @@ async function checkPostgres(config: XfcConfig, add: Add): Promise<void> {
         'migrations',
         'fail',
         `${status.pending.length} of ${total} pending: ${status.pending.join(', ')}`,
-        '`npm run xfc -- db migrate` (workers and `xfc dev` also migrate at start-up)',
+        `\`${xfcCommand('db migrate')}\` (workers and \`xfc dev\` also migrate at start-up)`,
       );
     } else {
       add('migrations', 'ok', `all ${total} applied`);
@@ -123,7 +129,7 @@ async function checkPostgres(config: XfcConfig, add: Add): Promise<void> {
         'Django tables',
         'fail',
         `missing: ${missing.join(', ')}`,
-        '`npm run xfc -- db migrate` creates or completes them',
+        `\`${xfcCommand('db migrate')}\` creates or completes them`,
       );
     } else {
       const counts = await client.query<{ users: string; disks: string }>(
@@ -194,7 +200,7 @@ async function checkRabbitMq(config: XfcConfig, add: Add): Promise<void> {
         'topology',
         'fail',
         `missing: ${missing.join(', ')}`,
-        '`npm run xfc -- amqp setup` (xfc dev and the workers declare it too)',
+        `\`${xfcCommand('amqp setup')}\` (xfc dev and the workers declare it too)`,
       );
     } else {
       add(
@@ -211,7 +217,7 @@ async function checkRabbitMq(config: XfcConfig, add: Add): Promise<void> {
         'bridge',
         'fail',
         `nothing consumes ${unconsumed.join(', ')}: scan requests and results wait there`,
-        'start `xfc bridge` (or `npm run dev`)',
+        `start \`${xfcCommand('bridge')}\` (or \`${xfcCommand('dev')}\`)`,
       );
     } else if (counts.has(scanRequestQueue)) {
       add(
@@ -226,7 +232,7 @@ async function checkRabbitMq(config: XfcConfig, add: Add): Promise<void> {
         'dead letters',
         'warn',
         `${dead} message(s) in ${deadQueue}`,
-        '`npm run xfc -- amqp dead` lists them; --requeue puts them back',
+        `\`${xfcCommand('amqp dead')}\` lists them; --requeue puts them back`,
       );
     else if (counts.has(deadQueue)) add('dead letters', 'ok', `${deadQueue} is empty`);
   } finally {
@@ -271,7 +277,12 @@ async function checkManagementApi(config: XfcConfig, add: Add): Promise<void> {
 async function checkTemporal(config: XfcConfig, add: Add, scanPollers: string[]): Promise<void> {
   const { address } = config.temporal;
   if (!(await portOpen(address, 5_000))) {
-    add('frontend', 'fail', `nothing listens at ${address}`, 'start it (`npm run dev` does), or set TEMPORAL_ADDRESS');
+    add(
+      'frontend',
+      'fail',
+      `nothing listens at ${address}`,
+      `start it (\`${xfcCommand('dev')}\` does), or set TEMPORAL_ADDRESS`,
+    );
     return;
   }
   let connection: Connection | undefined;
@@ -285,7 +296,7 @@ async function checkTemporal(config: XfcConfig, add: Add, scanPollers: string[])
       'frontend',
       'fail',
       `nothing answers at ${address} (${errorMessage(err)})`,
-      'start it (`npm run dev` does), or set TEMPORAL_ADDRESS',
+      `start it (\`${xfcCommand('dev')}\` does), or set TEMPORAL_ADDRESS`,
     );
     return;
   }
@@ -321,7 +332,7 @@ async function describeTemporal(
       'search attribute',
       'fail',
       'XfcUser is not registered: scans cannot be tagged and found by user',
-      '`npm run dev` registers it; or temporal operator search-attribute create --name XfcUser --type Keyword',
+      `\`${xfcCommand('dev')}\` registers it; or temporal operator search-attribute create --name XfcUser --type Keyword`,
     );
   } else if (!attribute.keyword) {
     add('search attribute', 'fail', 'XfcUser exists but is not of type Keyword', 'remove it and create it as Keyword');
@@ -337,7 +348,7 @@ async function describeTemporal(
         'schedule',
         'warn',
         `${sweepScheduleId} is paused${schedule.state.note ? ` (${schedule.state.note})` : ''}: no sweeps start`,
-        '`npm run xfc -- schedule unpause`',
+        `\`${xfcCommand('schedule unpause')}\``,
       );
     } else {
       add('schedule', 'ok', `${sweepScheduleId} active${next ? `, next sweep ${next.toISOString()}` : ''}`);
@@ -347,7 +358,7 @@ async function describeTemporal(
       'schedule',
       'fail',
       `${sweepScheduleId}: ${errorMessage(err)}`,
-      '`npm run xfc -- schedule apply` (control workers apply it at start-up)',
+      `\`${xfcCommand('schedule apply')}\` (control workers apply it at start-up)`,
     );
   }
   const pollers = await Promise.all([
@@ -364,7 +375,7 @@ async function describeTemporal(
       'control worker',
       'fail',
       `no worker polls ${controlTaskQueue}`,
-      'start `xfc worker --role control` (or `npm run dev`)',
+      `start \`${xfcCommand('worker --role control')}\` (or \`${xfcCommand('dev')}\`)`,
     );
   } else {
     add('control worker', 'ok', `${controlTaskQueue}: ${identities(controlWorkflows)}`);
@@ -374,7 +385,7 @@ async function describeTemporal(
       'scan worker',
       'fail',
       `no worker polls ${scanTaskQueue}: scans wait`,
-      'start `xfc worker --role scan` on a host that mounts the volumes (or `npm run dev`)',
+      `start \`${xfcCommand('worker --role scan')}\` on a host that mounts the volumes (or \`${xfcCommand('dev')}\`)`,
     );
   } else {
     add('scan worker', 'ok', `${scanTaskQueue}: ${identities(scans)}`);
@@ -383,8 +394,18 @@ async function describeTemporal(
 
 async function checkSmtp(config: XfcConfig, dev: DevState | undefined, add: Add): Promise<void> {
   try {
-    parseSender(config.mail.from);
-    add('From', 'ok', config.mail.from);
+    const { domain } = parseSender(config.mail.from);
+    // Mail from a local-only domain is refused or binned by most receiving servers, and replies go nowhere.
+    if (/^(localhost|localdomain)$|\.(localhost|localdomain|local|invalid|example|test)$/.test(domain)) {
+      add(
+        'From',
+        'warn',
+        `${config.mail.from}: ${domain} is not a domain other mail servers accept mail from`,
+        'set XFC_MAIL_FROM to an address of your site, e.g. "JASMIN XFC <xfc@example.org>"',
+      );
+    } else {
+      add('From', 'ok', config.mail.from);
+    }
   } catch (err) {
     add(
       'From',
@@ -418,7 +439,7 @@ async function checkSmtp(config: XfcConfig, dev: DevState | undefined, add: Add)
       `${redact(url)}${note}: ${errorMessage(err).replace(`SMTP ${redact(url)}: `, '')}`,
       config.mail.smtpUrlExplicit
         ? 'check XFC_SMTP_URL and the mail server'
-        : 'set XFC_SMTP_URL, or run `npm run dev` (it keeps mail as files)',
+        : `set XFC_SMTP_URL, or run \`${xfcCommand('dev')}\` (it keeps mail as files)`,
     );
   } finally {
     mailer.close();
@@ -459,7 +480,7 @@ async function checkRoot(
         'tree',
         'warn',
         `${root}${why}: no vol*/user_cache directories on this host`,
-        'mount the volumes (scan workers need them), or `npm run demo` for a demo tree',
+        `mount the volumes (scan workers need them), or \`${xfcCommand('demo')}\` for a demo tree`,
       );
     } else {
       add('tree', 'ok', `${root}${why}: ${found.join(', ')} with ${users} user director${users === 1 ? 'y' : 'ies'}`);
