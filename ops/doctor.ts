@@ -12,7 +12,7 @@ import { redact, type XfcConfig } from '../config/env.js';
 import { migrationStatus } from '../db/migrate.js';
 import { createMailer } from '../notify/mailer.js';
 import { parseSender } from '../notify/message.js';
-import { sweepScheduleId } from '../temporal/names.js';
+import { searchAttributeNames, sweepScheduleId } from '../temporal/names.js';
 import { temporalTls } from '../temporal/tls.js';
 import { readDevState, type DevState } from './dev-state.js';
 import { devPaths } from './paths.js';
@@ -326,18 +326,26 @@ async function describeTemporal(
     );
     return;
   }
-  const attribute = await hasUserSearchAttribute(connection, namespace);
-  if (!attribute.present) {
-    add(
-      'search attribute',
-      'fail',
-      'XfcUser is not registered: scans cannot be tagged and found by user',
-      `\`${xfcCommand('dev')}\` registers it; or temporal operator search-attribute create --name XfcUser --type Keyword`,
-    );
-  } else if (!attribute.keyword) {
-    add('search attribute', 'fail', 'XfcUser exists but is not of type Keyword', 'remove it and create it as Keyword');
-  } else {
-    add('search attribute', 'ok', 'XfcUser (Keyword)');
+  // Every attribute of temporal/names.ts: a scan that sets a missing one fails its workflow task until it exists.
+  for (const name of searchAttributeNames) {
+    const attribute = await hasUserSearchAttribute(connection, namespace, name);
+    if (!attribute.present) {
+      add(
+        'search attribute',
+        'fail',
+        `${name} is not registered: scans cannot be tagged with it (and stall setting it)`,
+        `\`${xfcCommand('dev')}\` registers it; or temporal operator search-attribute create --namespace ${namespace} --name ${name} --type Keyword`,
+      );
+    } else if (!attribute.keyword) {
+      add(
+        'search attribute',
+        'fail',
+        `${name} exists but is not of type Keyword`,
+        'remove it and create it as Keyword',
+      );
+    } else {
+      add('search attribute', 'ok', `${name} (Keyword)`);
+    }
   }
   const client = new Client({ connection, namespace });
   try {

@@ -4,9 +4,10 @@ import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Connection, type TLSConfig } from '@temporalio/client';
+import { searchAttributeNames } from '../temporal/names.js';
 
 /** The search attribute that lets the Web UI filter scan and apply workflows by user (DESIGN §6). */
-export const searchAttributeFlags = ['--search-attribute', 'XfcUser=Keyword'];
+export const searchAttributeFlags = searchAttributeNames.flatMap((name) => ['--search-attribute', `${name}=Keyword`]);
 
 /**
  * Finds the `temporal` CLI: $TEMPORAL_CLI_PATH, then PATH, then Go's install directory

@@ -37,6 +37,9 @@ export async function startScanWorkflow(
     // A finished scan for the user does not block a new one.
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     typedSearchAttributes: [{ key: xfcUserKey, value: request.username }],
+    // What the Web UI's list shows beside the id, so runs can be told apart without opening them.
+    staticSummary: `Scan of ${request.username} (${request.reason})`,
+    staticDetails: `Request ${request.requestId}, requested ${request.requestedAt}.`,
   });
   return { workflowId, runId: handle.firstExecutionRunId, started: running !== handle.firstExecutionRunId };
 }
@@ -58,6 +61,11 @@ export async function startApplyWorkflow(
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [{ key: xfcUserKey, value: input.message.username }],
+      staticSummary:
+        input.type === 'scan.completed'
+          ? `Apply the ${input.message.status} scan of ${input.message.username}`
+          : `Record the failed scan of ${input.message.username} (${input.message.reason})`,
+      staticDetails: `Scan ${input.message.scanId}, request ${input.message.requestId}.`,
     });
     return { workflowId, runId: handle.firstExecutionRunId, started: true };
   } catch (err) {

@@ -3,12 +3,16 @@ import {
   ApplicationFailure,
   continueAsNew,
   defineQuery,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { scanStatusSearchAttribute, volumeSearchAttribute, type ScanStatusValue } from '../temporal/names.js';
 import type { ControlActivities } from '../activities/control.js';
 import type { ScanActivities, ScanProgress, WalkChunkResult } from '../activities/scan.js';
 import type { ScanCompleted, ScanFailed, ScanFailureReason } from '../messages/v1/index.js';
@@ -26,6 +30,21 @@ const control = proxyActivities<ControlActivities>({
 /** Continue as new well before the history gets large: each chunk records a checkpoint of up to ~256 KB. */
 const maxHistoryBytes = 4 * 1024 * 1024;
 const maxChunksPerRun = 200;
+
+const volumeKey = defineSearchAttributeKey(volumeSearchAttribute, SearchAttributeType.KEYWORD);
+const scanStatusKey = defineSearchAttributeKey(scanStatusSearchAttribute, SearchAttributeType.KEYWORD);
+
+/**
+ * Tags the run with its volume and status (XfcVolume, XfcScanStatus), so the Web UI's list can find failed scans
+ * and those of one volume. Runs started before this code do not tag (the patch keeps their replay unchanged).
+ */
+function tagScan(status: ScanStatusValue, volume?: string): void {
+  if (!patched('xfc-scan-search-attributes')) return;
+  upsertSearchAttributes([
+    { key: scanStatusKey, value: status },
+    ...(volume ? [{ key: volumeKey, value: volume }] : []),
+  ]);
+}
 
 export const scanProgressQuery = defineQuery<ScanProgressView | null>('progress');
 
@@ -58,6 +77,7 @@ export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
   }
   const target = await control.resolveScanTarget({ username: request.username });
   if (!target.ok) return fail(request, scanId, target.reason, target.message);
+  tagScan('running', target.volume);
   const startedAt = new Date().toISOString(); // workflow time: deterministic, recorded in history
   let state: ScanResumeState = input.resume ?? {
     scanId,
@@ -133,6 +153,7 @@ export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
           ...outcome.report,
         };
         await control.publishScanCompleted(message);
+        tagScan(message.status === 'complete' ? 'complete' : 'partial');
         return { type: 'scan.completed', message };
       }
       const info = workflowInfo();
@@ -171,6 +192,7 @@ async function fail(
   };
   setCurrentDetails(`**Scan failed** (${reason}): ${text}`);
   await control.publishScanFailed(message);
+  tagScan('failed');
   return { type: 'scan.failed', message };
 }
 

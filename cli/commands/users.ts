@@ -63,7 +63,12 @@ const list: CommandModule<object, ListArgs> = {
     );
     const users = selectUsers(
       all,
-      { sort: args.sort as UserSortKey, over: args.over, near: args.near, ...(args.limit !== undefined ? { limit: args.limit } : {}) },
+      {
+        sort: args.sort as UserSortKey,
+        over: args.over,
+        near: args.near,
+        ...(args.limit !== undefined ? { limit: args.limit } : {}),
+      },
       config.notify,
     );
     if (args.json) printJson(users.map(userJson));
