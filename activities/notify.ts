@@ -77,7 +77,13 @@ export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActiviti
   const leaseMs = deps.sendLeaseMs ?? 3 * 60_000;
   let transport = deps.transport;
   const mailer = (): MailTransport => (transport ??= createMailer(config.mail));
-  const settings = { thresholds: config.notify, from: config.mail.from, contact: config.mail.contact };
+  const settings = {
+    thresholds: config.notify,
+    from: config.mail.from,
+    contact: config.mail.contact,
+    policy: config.mail.policy,
+    ...(config.mail.helpUrl ? { helpUrl: config.mail.helpUrl } : {}),
+  };
 
   return {
     /**

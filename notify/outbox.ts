@@ -101,6 +101,8 @@ export interface PlanSettings {
   thresholds: PolicyThresholds;
   from: string;
   contact: string;
+  helpUrl?: string;
+  policy?: string;
 }
 
 /** Runs the policy for one scan and prepares what to store. */
@@ -210,5 +212,7 @@ export function emailContent(kind: EmailKind, scan: ScanFacts, user: UserFacts, 
     quotas: { hardBytes: user.hardQuota, temporalByteDays: user.temporalQuota },
     thresholds: settings.thresholds,
     contact: settings.contact,
+    ...(settings.helpUrl ? { helpUrl: settings.helpUrl } : {}),
+    ...(settings.policy ? { policy: settings.policy } : {}),
   };
 }

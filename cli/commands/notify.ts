@@ -58,7 +58,13 @@ export async function previewNotification(
     stored.scanId === scan.scanId || (stored.lastScanAt && scan.scanNow && stored.lastScanAt >= scan.scanNow)
       ? { ...stored, lastScanAt: null }
       : stored;
-  const settings = { thresholds: config.notify, from: config.mail.from, contact: config.mail.contact };
+  const settings = {
+    thresholds: config.notify,
+    from: config.mail.from,
+    contact: config.mail.contact,
+    policy: config.mail.policy,
+    ...(config.mail.helpUrl ? { helpUrl: config.mail.helpUrl } : {}),
+  };
   const plan = planNotification({ scan, user, state, settings, now });
   const kind = plan.decision.email ?? kindForLevel(plan.decision.level, plan.decision.notifiedLevel);
   return {
