@@ -1,3 +1,4 @@
+import type { XfcConfig } from '../config/env.js';
 import type { AgeBasis, AgeBucket, ScanErrors, TopDirectories } from '../messages/v1/index.js';
 import { messageIdFor } from './message.js';
 import {
@@ -103,6 +104,17 @@ export interface PlanSettings {
   contact: string;
   helpUrl?: string;
   policy?: string;
+}
+
+/** The settings of every decision and email, from the configuration. */
+export function planSettings(config: Pick<XfcConfig, 'notify' | 'mail'>): PlanSettings {
+  return {
+    thresholds: config.notify,
+    from: config.mail.from,
+    contact: config.mail.contact,
+    policy: config.mail.policy,
+    ...(config.mail.helpUrl ? { helpUrl: config.mail.helpUrl } : {}),
+  };
 }
 
 /** Runs the policy for one scan and prepares what to store. */

@@ -10,7 +10,7 @@ import {
 } from '../../db/notifications.js';
 import { openPool, type DatabasePool } from '../../db/pool.js';
 import { messageIdFor } from '../../notify/message.js';
-import { emailContent, initialStoredState, kindForLevel, planNotification } from '../../notify/outbox.js';
+import { emailContent, initialStoredState, kindForLevel, planNotification, planSettings } from '../../notify/outbox.js';
 import { decisionReasons, isPlainAddress, type DecisionReason, type EmailKind } from '../../notify/policy.js';
 import { renderEmail, type RenderedEmail } from '../../notify/render.js';
 import { formatTime, isoTime } from '../../common/time.js';
@@ -58,13 +58,7 @@ export async function previewNotification(
     stored.scanId === scan.scanId || (stored.lastScanAt && scan.scanNow && stored.lastScanAt >= scan.scanNow)
       ? { ...stored, lastScanAt: null }
       : stored;
-  const settings = {
-    thresholds: config.notify,
-    from: config.mail.from,
-    contact: config.mail.contact,
-    policy: config.mail.policy,
-    ...(config.mail.helpUrl ? { helpUrl: config.mail.helpUrl } : {}),
-  };
+  const settings = planSettings(config);
   const plan = planNotification({ scan, user, state, settings, now });
   const kind = plan.decision.email ?? kindForLevel(plan.decision.level, plan.decision.notifiedLevel);
   return {
