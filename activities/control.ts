@@ -26,6 +26,8 @@ export type ScanTarget =
   | {
       ok: true;
       workDir: string;
+      /** Last component of the volume's mountpoint (`vol5`), for the XfcVolume search attribute. */
+      volume?: string;
       scanTaskQueue: string;
       ageBasis: AgeBasis;
       exclude: string[];
@@ -105,6 +107,7 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
       return {
         ok: true,
         workDir: target.workDir,
+        volume: target.mountpoint.replace(/\/+$/, '').split('/').pop() ?? '',
         scanTaskQueue: config.temporal.scanTaskQueue,
         ageBasis: config.scan.ageBasis,
         exclude: config.scan.exclude,

@@ -15,7 +15,7 @@ import {
 } from '../db/notifications.js';
 import type { DatabasePool } from '../db/pool.js';
 import { createMailer, PermanentMailError, type MailTransport } from '../notify/mailer.js';
-import { planNotification } from '../notify/outbox.js';
+import { planNotification, planSettings } from '../notify/outbox.js';
 import type { NotifyLevel } from '../notify/policy.js';
 
 /**
@@ -77,7 +77,7 @@ export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActiviti
   const leaseMs = deps.sendLeaseMs ?? 3 * 60_000;
   let transport = deps.transport;
   const mailer = (): MailTransport => (transport ??= createMailer(config.mail));
-  const settings = { thresholds: config.notify, from: config.mail.from, contact: config.mail.contact };
+  const settings = planSettings(config);
 
   return {
     /**

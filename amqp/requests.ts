@@ -6,6 +6,7 @@ import type { ScanRequest } from '../messages/v1/index.js';
 import { AmqpConnectError } from './connection.js';
 import { scanRequestMessageId } from './message-id.js';
 import { createPublisher } from './publisher.js';
+import { xfcCommand } from '../common/invocation.js';
 
 /**
  * Publishes one scan.request, as the sweep does, instead of starting the scan directly: what `xfc workflow start
@@ -32,7 +33,7 @@ export async function requestScanViaQueue(
     await publisher.publish('scan.request', request, { messageId });
   } catch (err) {
     if (err instanceof AmqpConnectError) {
-      throw new UserError(`${err.message}. Start RabbitMQ (\`npm run dev\` needs it) or set XFC_AMQP_URL.`);
+      throw new UserError(`${err.message}. Start RabbitMQ (\`${xfcCommand('dev')}\` needs it) or set XFC_AMQP_URL.`);
     }
     throw err;
   } finally {

@@ -2,7 +2,15 @@ import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../config/env.js';
 import { ExitCode, UserError, errorMessage } from '../common/errors.js';
+import { xfcVersion } from '../common/version.js';
 import { commandCatalog } from './commands/index.js';
+import { exitQuietlyOnClosedPipes } from './output.js';
+
+/** What every exit status means; shown by `xfc --help` and in the README. */
+export const exitStatusHelp =
+  'Exit status: 0 success; 1 failure (something could not be done, a scan failed, a check failed); 2 bad usage or ' +
+  'configuration; 3 incomplete (a partial scan, pending database migrations). Shell completion: ' +
+  '`xfc completion >> ~/.bashrc` (bash or zsh).';
 
 /** The `xfc` command line: one module per command under cli/commands, each short and delegating. */
 export async function main(argv: string[]): Promise<void> {
@@ -14,7 +22,9 @@ export async function main(argv: string[]): Promise<void> {
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version(false)
+    .version(xfcVersion())
+    .completion('completion', 'Print a bash/zsh completion script (xfc completion >> ~/.bashrc)')
+    .epilogue(exitStatusHelp)
     .wrap(Math.min(120, process.stdout.columns || 120))
     .fail((message, err, instance) => {
       if (err) throw err;
@@ -22,9 +32,11 @@ export async function main(argv: string[]): Promise<void> {
       throw new UserError(`${message}`, ExitCode.usage);
     });
   // Only the command being run is loaded; the others are listed by name for --help and suggestions.
+  // Completion (`--get-yargs-completions`) needs every command's options, so it loads them all.
+  const completing = argv.includes('--get-yargs-completions');
   const requested = argv.find((arg) => !arg.startsWith('-'));
   for (const entry of commandCatalog) {
-    if (entry.name === requested) cli.command((await entry.load()) as CommandModule);
+    if (completing || entry.name === requested) cli.command((await entry.load()) as CommandModule);
     else cli.command({ command: entry.usage, describe: entry.describe, handler: () => undefined });
   }
   await cli.parseAsync();
@@ -45,6 +57,7 @@ export function reportError(err: unknown): number {
   return ExitCode.failure;
 }
 
+exitQuietlyOnClosedPipes();
 main(hideBin(process.argv)).catch((err: unknown) => {
   process.exitCode = reportError(err);
 });

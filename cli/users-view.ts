@@ -1,5 +1,6 @@
 import { printable } from '../common/printable.js';
 import { describeForecast, forecastTemporalQuota, type TemporalForecast } from '../common/forecast.js';
+import { formatTime } from '../common/time.js';
 import { formatByteDays, formatBytes, formatExact, formatPercent } from '../common/units.js';
 import type { ScanRecord } from '../db/scans.js';
 import type { UserUsage } from '../db/users.js';
@@ -9,12 +10,6 @@ import { formatTable } from './table.js';
 
 export const unitsNote =
   'Sizes in IEC units (1 TiB = 2^40 bytes); temporal usage in byte·days (TiB·day = 1 TiB held for a day).';
-
-/** "2026-11-01 10:00 UTC" */
-export function formatTime(date: Date | null): string {
-  if (!date) return '—';
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
 
 export function forecastOf(user: UserUsage): TemporalForecast | null {
   if (!user.lastScanned) return null;

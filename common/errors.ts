@@ -3,7 +3,10 @@ export const ExitCode = {
   ok: 0,
   failure: 1,
   usage: 2,
-  /** A scan finished but some entries could not be read: the totals are a lower bound. */
+  /**
+   * Incomplete: a scan finished but some entries could not be read (the totals are a lower bound), or `xfc db status`
+   * found migrations pending.
+   */
   partial: 3,
 } as const;
 

@@ -6,6 +6,10 @@ import { redact } from '../common/redact.js';
  * Everything xfc reads from the environment, validated once at start-up. Every variable has a default that works
  * against local services on their standard ports; secrets come only from the environment (inside the URLs).
  */
+/** The site's policy for usage that stays over quota, as the end of the sentence "If … , nothing is deleted: …". */
+export const defaultMailPolicy =
+  'XFC keeps writing as described below, and the JASMIN team may get in touch to agree a plan with you.';
+
 export interface XfcConfig {
   /** How much the worker processes log: error, warn, info (default) or debug. */
   logLevel: 'error' | 'warn' | 'info' | 'debug';
@@ -35,6 +39,12 @@ export interface XfcConfig {
     smtpUrlExplicit: boolean;
     from: string;
     contact: string;
+    /** Reply-To of every email (XFC_MAIL_REPLY_TO), e.g. the helpdesk; unset: replies go to From. */
+    replyTo?: string;
+    /** A page that explains XFC and its quotas (XFC_MAIL_HELP_URL), linked from every email. */
+    helpUrl?: string;
+    /** What happens when usage stays over quota (XFC_MAIL_POLICY): the end of one calm sentence. */
+    policy: string;
   };
   scan: {
     /** Directory under which every user's work directory must lie. */
@@ -136,6 +146,11 @@ export function loadConfig(env: Env = process.env): XfcConfig {
       smtpUrlExplicit: smtpUrl !== undefined && smtpUrl !== '',
       from: read.string('XFC_MAIL_FROM', 'JASMIN XFC <xfc-noreply@localhost>'),
       contact: read.string('XFC_MAIL_CONTACT', 'the JASMIN helpdesk, support@jasmin.ac.uk'),
+      ...(read.string('XFC_MAIL_REPLY_TO', '') !== '' ? { replyTo: read.string('XFC_MAIL_REPLY_TO', '') } : {}),
+      ...(read.string('XFC_MAIL_HELP_URL', '') !== ''
+        ? { helpUrl: read.url('XFC_MAIL_HELP_URL', 'https://help.jasmin.ac.uk/', ['https:', 'http:']) }
+        : {}),
+      policy: read.string('XFC_MAIL_POLICY', defaultMailPolicy),
     },
     scan: {
       root: read.absolutePath('XFC_ROOT', '/work/xfc'),

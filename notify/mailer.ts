@@ -58,7 +58,7 @@ interface SmtpError extends Error {
 }
 
 /** A nodemailer SMTP transport for `mail.smtpUrl`; one connection per message (a few messages a day). */
-export function createMailer(mail: { smtpUrl: string; from: string }): MailTransport {
+export function createMailer(mail: { smtpUrl: string; from: string; replyTo?: string }): MailTransport {
   parseSender(mail.from); // refuse a bad XFC_MAIL_FROM at start-up, not at the first email
   const transporter = nodemailer.createTransport(smtpTransportOptions(mail.smtpUrl));
   const where = redact(mail.smtpUrl);
@@ -74,6 +74,7 @@ export function createMailer(mail: { smtpUrl: string; from: string }): MailTrans
           text: email.text,
           html: email.html,
           messageId: email.messageId,
+          ...(mail.replyTo ? { replyTo: mail.replyTo } : {}),
           headers: automaticHeaders,
           ...(options.timeoutMs ? { signal: AbortSignal.timeout(options.timeoutMs) } : {}),
         });

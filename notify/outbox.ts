@@ -1,3 +1,4 @@
+import type { XfcConfig } from '../config/env.js';
 import type { AgeBasis, AgeBucket, ScanErrors, TopDirectories } from '../messages/v1/index.js';
 import type { DbId } from '../db/ids.js';
 import { messageIdFor } from './message.js';
@@ -102,6 +103,19 @@ export interface PlanSettings {
   thresholds: PolicyThresholds;
   from: string;
   contact: string;
+  helpUrl?: string;
+  policy?: string;
+}
+
+/** The settings of every decision and email, from the configuration. */
+export function planSettings(config: Pick<XfcConfig, 'notify' | 'mail'>): PlanSettings {
+  return {
+    thresholds: config.notify,
+    from: config.mail.from,
+    contact: config.mail.contact,
+    policy: config.mail.policy,
+    ...(config.mail.helpUrl ? { helpUrl: config.mail.helpUrl } : {}),
+  };
 }
 
 /** Runs the policy for one scan and prepares what to store. */
@@ -211,5 +225,7 @@ export function emailContent(kind: EmailKind, scan: ScanFacts, user: UserFacts, 
     quotas: { hardBytes: user.hardQuota, temporalByteDays: user.temporalQuota },
     thresholds: settings.thresholds,
     contact: settings.contact,
+    ...(settings.helpUrl ? { helpUrl: settings.helpUrl } : {}),
+    ...(settings.policy ? { policy: settings.policy } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { describeForecast, forecastTemporalQuota } from '../common/forecast.js';
 import { formatByteDays, formatBytes, formatExact, formatPercent, percentOf } from '../common/units.js';
 import type { AgeBasis, AgeBucket, TopDirectories, TopDirectory } from '../messages/v1/index.js';
 import { quotaLevel, type EmailKind, type NotifyLevel, type PolicyThresholds } from './policy.js';
+import { formatTime } from '../common/time.js';
 
 /**
  * The emails themselves (DESIGN §7): calm and useful, never a threat. Pure: the same input gives the same bytes,
@@ -35,6 +36,9 @@ export interface EmailContent {
   thresholds: PolicyThresholds;
   /** Who to ask, e.g. "the JASMIN helpdesk, support@jasmin.ac.uk" (XFC_MAIL_CONTACT). */
   contact: string;
+  /** XFC_MAIL_HELP_URL, linked from both parts; XFC_MAIL_POLICY, what happens if usage stays over quota. */
+  helpUrl?: string;
+  policy?: string;
 }
 
 export interface RenderedEmail {
@@ -53,7 +57,8 @@ type Block =
   | { type: 'h'; text: string }
   | { type: 'table'; headers: string[]; rows: string[][]; right: number[] }
   | { type: 'commands'; lines: Array<[command: string, comment: string]> }
-  | { type: 'small'; text: string };
+  | { type: 'small'; text: string }
+  | { type: 'link'; text: string; url: string };
 
 /** Renders the subject and both bodies. */
 export function renderEmail(content: EmailContent): RenderedEmail {
@@ -161,6 +166,9 @@ function buildBlocks(content: EmailContent): Block[] {
       break;
   }
   blocks.push({ type: 'note', text: 'No files will be deleted automatically.' });
+  if ((kind === 'over' || kind === 'reminder') && content.policy) {
+    blocks.push({ type: 'p', text: `If your usage stays over a quota, nothing is deleted: ${content.policy}` });
+  }
   if (kind !== 'all-clear') {
     blocks.push({
       type: 'p',
@@ -230,6 +238,7 @@ function buildBlocks(content: EmailContent): Block[] {
     type: 'p',
     text: `Questions, or need to keep more for longer? Please contact ${displayName(content.contact, 200)}.`,
   });
+  if (content.helpUrl) blocks.push({ type: 'link', text: 'About XFC and its quotas:', url: content.helpUrl });
   blocks.push({
     type: 'small',
     text: `This is an automatic message from XFC, the JASMIN transfer cache, about the scan of ${formatTime(scan.scannedAt)}. XFC writes when your usage reaches ${thresholds.warnPercent} % or ${thresholds.overPercent} % of a quota, every ${days(thresholds.reminderIntervalMs)} while it stays over, and once when it is back under; never more than once a day.`,
@@ -314,10 +323,8 @@ export function shellQuote(path: string): string {
   return /^[A-Za-z0-9/._+-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, `'\\''`)}'`;
 }
 
-/** "2026-11-01 06:00 UTC": the same for every reader and every test machine. */
-export function formatTime(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
+/** "2026-11-01 06:00 UTC": the same for every reader and every test machine (one formatter: common/time.ts). */
+export { formatTime };
 
 function days(ms: number): string {
   const count = Math.round(ms / 86_400_000);
@@ -360,6 +367,8 @@ function toText(blocks: Block[]): string {
         return wrap(block.text);
       case 'note':
         return wrap(block.text);
+      case 'link':
+        return `${wrap(block.text)}\n${block.url}`;
       case 'h':
         return `${block.text}\n${'-'.repeat(Math.min(block.text.length, textWidth))}`;
       case 'table':
@@ -401,6 +410,8 @@ function toHtml(subject: string, blocks: Block[]): string {
         return `<h2 style="margin:22px 0 8px 0;font-size:16px;color:#1f2933;">${escapeHtml(block.text)}</h2>`;
       case 'small':
         return `<p style="margin:22px 0 0 0;font-size:12px;color:#616e7c;">${escapeHtml(block.text)}</p>`;
+      case 'link':
+        return `<p style="margin:0 0 14px 0;">${escapeHtml(block.text)} <a href="${escapeHtml(block.url)}">${escapeHtml(block.url)}</a></p>`;
       case 'table': {
         const align = (column: number): string => (block.right.includes(column) ? 'right' : 'left');
         const head = block.headers

@@ -25,6 +25,7 @@ import { readDevState, type DevState } from './dev-state.js';
 import { devPaths } from './paths.js';
 import { pollersOf } from './pollers.js';
 import { frontendAnswers } from './temporal-dev-server.js';
+import { xfcCommand } from '../common/invocation.js';
 
 /**
  * `xfc demo`: a small /work/xfc-like tree, its users registered from it (as after a data loss), a scan of each
@@ -152,8 +153,8 @@ async function waitForScans(
       const missing = demoUsers.filter((user) => !done.has(user.name)).map((user) => user.name);
       throw new UserError(
         `The scans of ${missing.join(', ')} were not applied within ${timeoutMs / 1000} s. Is a scan worker ` +
-          'running and the bridge consuming? `npm run xfc -- doctor` checks; `npm run xfc -- workflow status scan ' +
-          `--user ${missing[0]}\` shows where the scan is.`,
+          `running and the bridge consuming? \`${xfcCommand('doctor')}\` checks; ` +
+          `\`${xfcCommand(`workflow status scan ${missing[0]}`)}\` shows where the scan is.`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -19,7 +19,7 @@ import { startWorkers, type RunningWorkers } from '../workers/run.js';
 import { ensureDatabase } from './database.js';
 import { orphanedTemporal, removeDevState, stopProcess, writeDevState, type DevState } from './dev-state.js';
 import { devPaths, devRoot } from './paths.js';
-import { ensureUserSearchAttribute } from './search-attribute.js';
+import { ensureSearchAttributes } from './search-attribute.js';
 import {
   findTemporalCli,
   frontendAnswers,
@@ -167,12 +167,13 @@ export async function startDevStack(options: DevStackOptions): Promise<DevStack>
       }
       const connection = await Connection.connect({ address, tls: tls ?? false });
       try {
-        const state = await ensureUserSearchAttribute(connection, options.config.temporal.namespace);
-        if (state === 'added') log(`Temporal: registered the search attribute XfcUser (Keyword) on ${address}`);
-        if (state === 'wrong-type') {
-          throw new UserError(
-            `The search attribute XfcUser on ${address} is not of type Keyword; scans cannot be tagged with it.`,
-          );
+        for (const { name, state } of await ensureSearchAttributes(connection, options.config.temporal.namespace)) {
+          if (state === 'added') log(`Temporal: registered the search attribute ${name} (Keyword) on ${address}`);
+          if (state === 'wrong-type') {
+            throw new UserError(
+              `The search attribute ${name} on ${address} is not of type Keyword; scans cannot be tagged with it.`,
+            );
+          }
         }
       } finally {
         await connection.close();

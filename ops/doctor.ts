@@ -7,6 +7,7 @@ import pg from 'pg';
 import { closeQuietly, connectAmqp } from '../amqp/connection.js';
 import { deadQueue, exchanges, queues, scanCompletedQueue, scanRequestQueue } from '../amqp/topology.js';
 import { errorMessage } from '../common/errors.js';
+import { xfcCommand } from '../common/invocation.js';
 import { redact, type XfcConfig } from '../config/env.js';
 import { printable } from '../common/printable.js';
 import { clockSkewMs } from '../db/scan-authority.js';
@@ -83,7 +84,12 @@ async function checkPostgres(config: XfcConfig, add: Add): Promise<void> {
   } catch (err) {
     const code = codeOf(err);
     if (code === '3D000') {
-      add('database', 'fail', `${where}: the database does not exist`, '`npm run dev` creates it; or createdb it');
+      add(
+        'database',
+        'fail',
+        `${where}: the database does not exist`,
+        `\`${xfcCommand('dev')}\` creates it; or createdb it`,
+      );
     } else if (code === '28P01' || code === '28000') {
       add('reachable', 'fail', `${where} refused the credentials (${errorMessage(err)})`, 'check XFC_DATABASE_URL');
     } else {
@@ -106,7 +112,7 @@ async function checkPostgres(config: XfcConfig, add: Add): Promise<void> {
         'migrations',
         'fail',
         `${status.pending.length} of ${total} pending: ${status.pending.join(', ')}`,
-        '`npm run xfc -- db migrate` (workers and `xfc dev` also migrate at start-up)',
+        `\`${xfcCommand('db migrate')}\` (workers and \`xfc dev\` also migrate at start-up)`,
       );
     } else {
       add('migrations', 'ok', `all ${total} applied`);
@@ -126,7 +132,7 @@ async function checkPostgres(config: XfcConfig, add: Add): Promise<void> {
         'Django tables',
         'fail',
         `missing: ${missing.join(', ')}`,
-        '`npm run xfc -- db migrate` creates or completes them',
+        `\`${xfcCommand('db migrate')}\` creates or completes them`,
       );
     } else {
       const counts = await client.query<{ users: string; disks: string }>(
@@ -201,7 +207,7 @@ async function checkRabbitMq(config: XfcConfig, add: Add): Promise<void> {
         'topology',
         'fail',
         `missing: ${missing.join(', ')}`,
-        '`npm run xfc -- amqp setup` (xfc dev and the workers declare it too)',
+        `\`${xfcCommand('amqp setup')}\` (xfc dev and the workers declare it too)`,
       );
     } else {
       add(
@@ -218,7 +224,7 @@ async function checkRabbitMq(config: XfcConfig, add: Add): Promise<void> {
         'bridge',
         'fail',
         `nothing consumes ${unconsumed.join(', ')}: scan requests and results wait there`,
-        'start `xfc bridge` (or `npm run dev`)',
+        `start \`${xfcCommand('bridge')}\` (or \`${xfcCommand('dev')}\`)`,
       );
     } else if (counts.has(scanRequestQueue)) {
       add(
@@ -233,7 +239,7 @@ async function checkRabbitMq(config: XfcConfig, add: Add): Promise<void> {
         'dead letters',
         'warn',
         `${dead} message(s) in ${deadQueue}`,
-        '`npm run xfc -- amqp dead` lists them; --requeue puts them back',
+        `\`${xfcCommand('amqp dead')}\` lists them; --requeue puts them back`,
       );
     else if (counts.has(deadQueue)) add('dead letters', 'ok', `${deadQueue} is empty`);
   } finally {
@@ -278,7 +284,12 @@ async function checkManagementApi(config: XfcConfig, add: Add): Promise<void> {
 async function checkTemporal(config: XfcConfig, add: Add, scanPollers: string[]): Promise<void> {
   const { address } = config.temporal;
   if (!(await portOpen(address, 5_000))) {
-    add('frontend', 'fail', `nothing listens at ${address}`, 'start it (`npm run dev` does), or set TEMPORAL_ADDRESS');
+    add(
+      'frontend',
+      'fail',
+      `nothing listens at ${address}`,
+      `start it (\`${xfcCommand('dev')}\` does), or set TEMPORAL_ADDRESS`,
+    );
     return;
   }
   let connection: Connection | undefined;
@@ -292,7 +303,7 @@ async function checkTemporal(config: XfcConfig, add: Add, scanPollers: string[])
       'frontend',
       'fail',
       `nothing answers at ${address} (${errorMessage(err)})`,
-      'start it (`npm run dev` does), or set TEMPORAL_ADDRESS',
+      `start it (\`${xfcCommand('dev')}\` does), or set TEMPORAL_ADDRESS`,
     );
     return;
   }
@@ -329,7 +340,7 @@ async function describeTemporal(
         'schedule',
         'warn',
         `${sweepScheduleId} is paused${schedule.state.note ? ` (${schedule.state.note})` : ''}: no sweeps start`,
-        '`npm run xfc -- schedule unpause`',
+        `\`${xfcCommand('schedule unpause')}\``,
       );
     } else {
       add('schedule', 'ok', `${sweepScheduleId} active${next ? `, next sweep ${next.toISOString()}` : ''}`);
@@ -339,7 +350,7 @@ async function describeTemporal(
       'schedule',
       'fail',
       `${sweepScheduleId}: ${errorMessage(err)}`,
-      '`npm run xfc -- schedule apply` (control workers apply it at start-up)',
+      `\`${xfcCommand('schedule apply')}\` (control workers apply it at start-up)`,
     );
   }
   const pollers = await Promise.all([
@@ -356,7 +367,7 @@ async function describeTemporal(
       'control worker',
       'fail',
       `no worker polls ${controlTaskQueue}`,
-      'start `xfc worker --role control` (or `npm run dev`)',
+      `start \`${xfcCommand('worker --role control')}\` (or \`${xfcCommand('dev')}\`)`,
     );
   } else {
     add('control worker', 'ok', `${controlTaskQueue}: ${identities(controlWorkflows)}`);
@@ -366,7 +377,7 @@ async function describeTemporal(
       'scan worker',
       'fail',
       `no worker polls ${scanTaskQueue}: scans wait`,
-      'start `xfc worker --role scan` on a host that mounts the volumes (or `npm run dev`)',
+      `start \`${xfcCommand('worker --role scan')}\` on a host that mounts the volumes (or \`${xfcCommand('dev')}\`)`,
     );
   } else {
     add('scan worker', 'ok', `${scanTaskQueue}: ${identities(scans)}`);
@@ -375,8 +386,18 @@ async function describeTemporal(
 
 async function checkSmtp(config: XfcConfig, dev: DevState | undefined, add: Add): Promise<void> {
   try {
-    parseSender(config.mail.from);
-    add('From', 'ok', config.mail.from);
+    const { domain } = parseSender(config.mail.from);
+    // Mail from a local-only domain is refused or binned by most receiving servers, and replies go nowhere.
+    if (/^(localhost|localdomain)$|\.(localhost|localdomain|local|invalid|example|test)$/.test(domain)) {
+      add(
+        'From',
+        'warn',
+        `${config.mail.from}: ${domain} is not a domain other mail servers accept mail from`,
+        'set XFC_MAIL_FROM to an address of your site, e.g. "JASMIN XFC <xfc@example.org>"',
+      );
+    } else {
+      add('From', 'ok', config.mail.from);
+    }
   } catch (err) {
     add(
       'From',
@@ -410,7 +431,7 @@ async function checkSmtp(config: XfcConfig, dev: DevState | undefined, add: Add)
       `${redact(url)}${note}: ${errorMessage(err).replace(`SMTP ${redact(url)}: `, '')}`,
       config.mail.smtpUrlExplicit
         ? 'check XFC_SMTP_URL and the mail server'
-        : 'set XFC_SMTP_URL, or run `npm run dev` (it keeps mail as files)',
+        : `set XFC_SMTP_URL, or run \`${xfcCommand('dev')}\` (it keeps mail as files)`,
     );
   } finally {
     mailer.close();
@@ -451,7 +472,7 @@ async function checkRoot(
         'tree',
         'warn',
         `${root}${why}: no vol*/user_cache directories on this host`,
-        'mount the volumes (scan workers need them), or `npm run demo` for a demo tree',
+        `mount the volumes (scan workers need them), or \`${xfcCommand('demo')}\` for a demo tree`,
       );
     } else {
       add('tree', 'ok', `${root}${why}: ${found.join(', ')} with ${users} user director${users === 1 ? 'y' : 'ies'}`);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { XfcConfig } from '../config/env.js';
+import { xfcCommand } from '../common/invocation.js';
 
 /** Where `xfc dev` and `xfc demo` keep their state, all under XFC_VAR_DIR (./var by default; git ignores it). */
 export interface DevPaths {
@@ -47,6 +48,6 @@ export function devRoot(
   if (existsSync(productionRoot)) return { path: productionRoot };
   return {
     path: devPaths(config).demoRoot,
-    note: `XFC_ROOT is unset and ${productionRoot} does not exist: the demo tree, which \`npm run demo\` fills`,
+    note: `XFC_ROOT is unset and ${productionRoot} does not exist: the demo tree, which \`${xfcCommand('demo')}\` fills`,
   };
 }

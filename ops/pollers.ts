@@ -14,7 +14,7 @@ export interface Poller {
  * once a minute, so 90 s tells a running worker from one that stopped a moment ago.
  */
 export async function pollersOf(
-  connection: Connection,
+  connection: Pick<Connection, 'workflowService'>,
   namespace: string,
   taskQueue: string,
   type: keyof typeof taskQueueTypes,

@@ -1,5 +1,5 @@
 import type { Connection } from '@temporalio/client';
-import { userSearchAttribute } from '../temporal/names.js';
+import { searchAttributeNames, userSearchAttribute } from '../temporal/names.js';
 
 /** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD */
 const keyword = 2;
@@ -25,7 +25,10 @@ export interface XfcSearchAttribute {
  * test harness and deploy/temporal/setup-namespace.sh register, and that `xfc doctor` checks. Add a new attribute
  * here and nowhere else.
  */
-export const xfcSearchAttributes: readonly XfcSearchAttribute[] = [{ name: userSearchAttribute, type: 'Keyword' }];
+export const xfcSearchAttributes: readonly XfcSearchAttribute[] = searchAttributeNames.map((name) => ({
+  name,
+  type: 'Keyword',
+}));
 
 export type SearchAttributeState = 'present' | 'added' | 'wrong-type';
 
@@ -33,9 +36,10 @@ export type SearchAttributeState = 'present' | 'added' | 'wrong-type';
 export async function hasUserSearchAttribute(
   connection: Connection,
   namespace: string,
+  name: string = userSearchAttribute,
 ): Promise<{ present: boolean; keyword: boolean }> {
   const response = await connection.operatorService.listSearchAttributes({ namespace });
-  const type = response.customAttributes?.[userSearchAttribute];
+  const type = response.customAttributes?.[name];
   return { present: type !== undefined && type !== null, keyword: Number(type) === keyword };
 }
 
@@ -46,17 +50,30 @@ export async function hasUserSearchAttribute(
 export async function ensureUserSearchAttribute(
   connection: Connection,
   namespace: string,
+  name: string = userSearchAttribute,
 ): Promise<SearchAttributeState> {
-  const found = await hasUserSearchAttribute(connection, namespace);
+  const found = await hasUserSearchAttribute(connection, namespace, name);
   if (found.present) return found.keyword ? 'present' : 'wrong-type';
   try {
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: { [userSearchAttribute]: keyword },
+      searchAttributes: { [name]: keyword },
     });
   } catch (err) {
     if (!/already exists/i.test((err as Error).message)) throw err;
     return 'present';
   }
   return 'added';
+}
+
+/** Registers every search attribute of xfc (temporal/names.ts) that the namespace lacks; the state of each. */
+export async function ensureSearchAttributes(
+  connection: Connection,
+  namespace: string,
+): Promise<Array<{ name: string; state: SearchAttributeState }>> {
+  const states: Array<{ name: string; state: SearchAttributeState }> = [];
+  for (const name of searchAttributeNames) {
+    states.push({ name, state: await ensureUserSearchAttribute(connection, namespace, name) });
+  }
+  return states;
 }

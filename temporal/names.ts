@@ -22,3 +22,16 @@ export const sweepWorkflowIdPrefix = 'sweep';
 
 /** Keyword search attribute carried by scan and apply workflows, so the Web UI can filter by user. */
 export const userSearchAttribute = 'XfcUser';
+/** Keyword: the volume of the user's work directory (`vol5`), set by the scan once it knows it. */
+export const volumeSearchAttribute = 'XfcVolume';
+/** Keyword: how a scan stands — running, complete, partial or failed — so `XfcScanStatus="failed"` finds failures. */
+export const scanStatusSearchAttribute = 'XfcScanStatus';
+
+/**
+ * Every search attribute xfc sets, all of type Keyword: the ONE list that `xfc dev`, its dev servers, `xfc doctor`
+ * and the registration on a real server use. A namespace must have them all before workers of this version run.
+ */
+export const searchAttributeNames = [userSearchAttribute, volumeSearchAttribute, scanStatusSearchAttribute] as const;
+
+/** The values XfcScanStatus takes. */
+export type ScanStatusValue = 'running' | 'complete' | 'partial' | 'failed';

@@ -26,6 +26,7 @@ export function sweepScheduleSettings(config: Pick<XfcConfig, 'sweep' | 'tempora
       workflowId: sweepWorkflowIdPrefix,
       taskQueue: config.temporal.controlTaskQueue,
       args: [{}],
+      staticSummary: `Sweep: claim the stalest users and request their scans (schedule ${sweepScheduleId})`,
     },
     policies: {
       overlap: ScheduleOverlapPolicy.SKIP,

@@ -2,7 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { XfcConfig } from '../config/env.js';
 import type { ScanRequest } from '../messages/v1/index.js';
-import type { ApplyScanInput } from '../workflows/types.js';
+import { applySummary, type ApplyScanInput } from '../workflows/types.js';
 import { applyWorkflowId, scanWorkflowId, userSearchAttribute, workflowTypes } from './names.js';
 
 export const xfcUserKey = defineSearchAttributeKey(userSearchAttribute, SearchAttributeType.KEYWORD);
@@ -37,6 +37,9 @@ export async function startScanWorkflow(
     // A finished scan for the user does not block a new one.
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     typedSearchAttributes: [{ key: xfcUserKey, value: request.username }],
+    // What the Web UI's list shows beside the id, so runs can be told apart without opening them.
+    staticSummary: `Scan of ${request.username} (${request.reason})`,
+    staticDetails: `Request ${request.requestId}, requested ${request.requestedAt}.`,
   });
   return { workflowId, runId: handle.firstExecutionRunId, started: running !== handle.firstExecutionRunId };
 }
@@ -58,6 +61,7 @@ export async function startApplyWorkflow(
       args: [input],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [{ key: xfcUserKey, value: input.message.username }],
+      ...applySummary(input),
     });
     return { workflowId, runId: handle.firstExecutionRunId, started: true };
   } catch (err) {

@@ -9,6 +9,7 @@ import {
   setCurrentDetails,
   setHandler,
   startChild,
+  upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -17,11 +18,12 @@ import {
   SearchAttributeType,
   WorkflowExecutionAlreadyStartedError,
 } from '@temporalio/common';
+import { scanStatusSearchAttribute, volumeSearchAttribute, type ScanStatusValue } from '../temporal/names.js';
 import type { ControlActivities } from '../activities/control.js';
 import type { ScanActivities, ScanProgress, WalkChunkResult } from '../activities/scan.js';
 import type { ScanCompleted, ScanFailed, ScanFailureReason } from '../messages/v1/index.js';
 import { applyWorkflowId, userSearchAttribute, workflowTypes } from '../temporal/names.js';
-import type { ScanOutcome, ScanResumeState, ScanUserInput, ScanUserResult } from './types.js';
+import { applySummary, type ScanOutcome, type ScanResumeState, type ScanUserInput, type ScanUserResult } from './types.js';
 
 /**
  * Database and messaging steps. They are short; Postgres or RabbitMQ being down is the usual reason for a failure,
@@ -35,6 +37,21 @@ const control = proxyActivities<ControlActivities>({
 /** Continue as new well before the history gets large: each chunk records a checkpoint of up to ~256 KB. */
 const maxHistoryBytes = 4 * 1024 * 1024;
 const maxChunksPerRun = 200;
+
+const volumeKey = defineSearchAttributeKey(volumeSearchAttribute, SearchAttributeType.KEYWORD);
+const scanStatusKey = defineSearchAttributeKey(scanStatusSearchAttribute, SearchAttributeType.KEYWORD);
+
+/**
+ * Tags the run with its volume and status (XfcVolume, XfcScanStatus), so the Web UI's list can find failed scans
+ * and those of one volume. Runs started before this code do not tag (the patch keeps their replay unchanged).
+ */
+function tagScan(status: ScanStatusValue, volume?: string): void {
+  if (!patched('xfc-scan-search-attributes')) return;
+  upsertSearchAttributes([
+    { key: scanStatusKey, value: status },
+    ...(volume ? [{ key: volumeKey, value: volume }] : []),
+  ]);
+}
 
 export const scanProgressQuery = defineQuery<ScanProgressView | null>('progress');
 
@@ -68,6 +85,7 @@ export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
   // Records the scan id as issued for this user and directory: only such results may change usage.
   const target = await control.resolveScanTarget({ username: request.username, scanId });
   if (!target.ok) return fail(request, scanId, target.reason, target.message);
+  tagScan('running', target.volume);
   const startedAt = new Date().toISOString(); // workflow time: deterministic, recorded in history
   let state: ScanResumeState = input.resume ?? {
     scanId,
@@ -144,6 +162,7 @@ export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
         };
         await handOff({ type: 'scan.completed', message });
         await control.publishScanCompleted(message);
+        tagScan(message.status === 'complete' ? 'complete' : 'partial');
         return { type: 'scan.completed', message };
       }
       const info = workflowInfo();
@@ -183,6 +202,7 @@ async function fail(
   setCurrentDetails(`**Scan failed** (${reason}): ${text}`);
   await handOff({ type: 'scan.failed', message });
   await control.publishScanFailed(message);
+  tagScan('failed');
   return { type: 'scan.failed', message };
 }
 
@@ -203,6 +223,7 @@ async function handOff(outcome: ScanOutcome): Promise<void> {
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       typedSearchAttributes: [{ key: xfcUserKey, value: outcome.message.username }],
+      ...applySummary(outcome),
     });
   } catch (err) {
     // Started before (this run retried after the start, or the bridge applied a copy of the same result).

@@ -1,4 +1,4 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/control.js';
 import type { SweepInput, SweepResult } from './types.js';
 
@@ -21,5 +21,11 @@ export async function sweep(input: SweepInput = {}): Promise<SweepResult> {
   const claimId = workflowInfo().runId;
   const requests = await control.claimStaleUsers({ claimId, batchSize: input.batchSize });
   if (requests.length > 0) await control.publishScanRequests({ requests, reason: 'sweep' });
+  // Shown in the Web UI (metadata, not a command: replay is unchanged).
+  setCurrentDetails(
+    requests.length === 0
+      ? 'No user was due for a scan.'
+      : `Requested scans of ${requests.length} user(s): ${requests.map((request) => request.username).join(', ')}`,
+  );
   return { claimed: requests.map((request) => request.username), published: requests.length };
 }

@@ -45,3 +45,14 @@ export interface SweepResult {
   claimed: string[];
   published: number;
 }
+
+/** What the Web UI's list shows for an application, however it was started (by the scan, or by the bridge). */
+export function applySummary(input: ApplyScanInput): { staticSummary: string; staticDetails: string } {
+  return {
+    staticSummary:
+      input.type === 'scan.completed'
+        ? `Apply the ${input.message.status} scan of ${input.message.username}`
+        : `Record the failed scan of ${input.message.username} (${input.message.reason})`,
+    staticDetails: `Scan ${input.message.scanId}, request ${input.message.requestId}.`,
+  };
+}

@@ -1,9 +1,10 @@
 import type { CommandModule } from 'yargs';
-import { UserError, errorMessage } from '../../common/errors.js';
+import { ExitCode, UserError, errorMessage } from '../../common/errors.js';
 import { loadConfig, redact } from '../../config/env.js';
+import { xfcCommand } from '../../common/invocation.js';
 import { migrate, migrationStatus, releaseLastScanned } from '../../db/migrate.js';
 import { formatTable } from '../table.js';
-import { formatTime } from '../users-view.js';
+import { formatTime } from '../../common/time.js';
 
 const connectionCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH']);
 
@@ -69,10 +70,15 @@ const migrateCommand: CommandModule<object, { json: boolean }> = {
 const statusCommand: CommandModule<object, { json: boolean }> = {
   command: 'status',
   describe: 'List applied and pending migrations',
-  builder: (yargs) => yargs.option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+  builder: (yargs) =>
+    yargs
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+      .epilogue('Exit status: 0 up to date, 3 migrations pending (run `xfc db migrate`), 1 database unreachable.'),
   handler: async (args) => {
     const { databaseUrl } = loadConfig();
     const status = await explainDatabaseError(databaseUrl, () => migrationStatus(databaseUrl));
+    // Scripts and readiness checks can tell "not migrated yet" from "up to date" without parsing the output.
+    if (status.pending.length > 0) process.exitCode = ExitCode.partial;
     if (args.json) {
       console.log(JSON.stringify(status, null, 2));
       return;
@@ -83,7 +89,8 @@ const statusCommand: CommandModule<object, { json: boolean }> = {
     ];
     console.log(`${redact(databaseUrl)} (history in table xfc_migrations)`);
     console.log(formatTable(['MIGRATION', 'STATE'], rows));
-    if (status.pending.length > 0) console.log(`\n${status.pending.length} pending: run \`xfc db migrate\`.`);
+    if (status.pending.length > 0)
+      console.log(`\n${status.pending.length} pending: run \`${xfcCommand('db migrate')}\`.`);
   },
 };
 

@@ -4,8 +4,10 @@ import { demoQuotas, demoUsers } from '../../ops/demo-tree.js';
 import { runDemo, type DemoEmail, type DemoOutcome } from '../../ops/demo.js';
 import { userWorkflowsUrl } from '../../temporal/client.js';
 import { formatTable } from '../table.js';
-import { formatTime, formatUserList } from '../users-view.js';
+import { formatTime } from '../../common/time.js';
+import { formatUserList } from '../users-view.js';
 import { describeStack, runUntilSignal, shortPath } from './dev.js';
+import { xfcCommand } from '../../common/invocation.js';
 
 function emailLine(email: DemoEmail): string[] {
   const { row } = email;
@@ -36,7 +38,8 @@ function ageBasisNote(outcome: DemoOutcome): string {
   return (
     "Age basis: ctime (the default). Setting a file's dates sets its ctime to now, so every demo file counts as " +
     'one day old, and only the hard quota tells the users apart. To see the ages the demo gave the files (bob at 94 % of his temporal ' +
-    'quota), restart `xfc dev` with XFC_AGE_BASIS=mtime, or stop it and run `npm run demo` alone.'
+    'quota), restart `xfc dev` with XFC_AGE_BASIS=mtime, or stop it and run ' +
+    `\`${xfcCommand('demo')}\` alone.`
   );
 }
 
@@ -64,8 +67,8 @@ function printOutcome(outcome: DemoOutcome): void {
   console.log('\nLook closer:');
   if (over)
     console.log(`  ${userWorkflowsUrl(outcome.config, over.username)}   (carol’s scans in the Temporal Web UI)`);
-  console.log('  npm run xfc -- users show carol        usage, forecast, recent scans, notification state');
-  console.log('  npm run xfc -- notify preview --user bob   the email bob would get now');
+  console.log(`  ${xfcCommand('users show carol').padEnd(36)}   usage, forecast, recent scans, notification state`);
+  console.log(`  ${xfcCommand('notify preview bob').padEnd(36)}   the email bob would get now`);
   console.log(
     `\nDone in ${(outcome.elapsedMs / 1000).toFixed(1)} s (${outcome.mode === 'attached' ? 'with the running xfc dev' : 'stack run by the demo'}).`,
   );
@@ -117,7 +120,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     }
     if (!args.keep) {
       await stack.stop();
-      console.log('Stack stopped (`npm run demo -- --keep` keeps it running, to explore the Web UI).');
+      console.log(`Stack stopped (\`${xfcCommand('demo --keep')}\` keeps it running, to explore the Web UI).`);
       return;
     }
     console.log(`\nThe stack keeps running. Ctrl-C stops it.\n${describeStack(stack, 'carol').join('\n')}\n`);

@@ -5,6 +5,7 @@ import { loadConfig, redact } from '../../config/env.js';
 import { startDevStack, type DevStack } from '../../ops/dev-stack.js';
 import { migrationNames } from '../../db/migrate.js';
 import { userWorkflowsUrl } from '../../temporal/client.js';
+import { xfcCommand } from '../../common/invocation.js';
 
 /** A path as a person typing in this directory would write it. */
 export function shortPath(path: string): string {
@@ -24,7 +25,7 @@ export function describeStack(stack: DevStack, exampleUser = 'alice'): string[] 
         ? ` (dev server started here, pid ${stack.temporal.pid}; state in ${shortPath(stack.temporal.dbFile ?? '')})`
         : ' (already running)'),
     `${label('find a scan')}${userWorkflowsUrl(config, exampleUser)}  (Web UI filter XfcUser="${exampleUser}"; ` +
-      `or \`npm run xfc -- workflow status scan --user ${exampleUser}\`)`,
+      `or \`${xfcCommand(`workflow status scan ${exampleUser}`)}\`)`,
     `${label('mail')}` +
       (stack.mail.dir
         ? `each email is kept as a file in ${shortPath(stack.mail.dir)}/ (XFC_SMTP_URL is unset; sink at ${stack.mail.url})`
@@ -103,8 +104,8 @@ export const devCommand: CommandModule = {
     const stack = await startDevStack({ config });
     console.log(`\nxfc dev is running. Ctrl-C stops it.\n${describeStack(stack).join('\n')}`);
     console.log(
-      '\nNext: `npm run demo` in another terminal (a demo tree, scans, an email), `npm run xfc -- doctor`, ' +
-        '`npm run xfc -- users list`.\n',
+      `\nNext: \`${xfcCommand('demo')}\` in another terminal (a demo tree, scans, an email), ` +
+        `\`${xfcCommand('doctor')}\`, \`${xfcCommand('users list')}\`.\n`,
     );
     await runUntilSignal(stack);
   },

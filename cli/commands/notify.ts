@@ -1,6 +1,5 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandModule } from 'yargs';
 import { UsageError, UserError } from '../../common/errors.js';
-import { usernameProblem } from '../../common/username.js';
 import { loadConfig, type XfcConfig } from '../../config/env.js';
 import {
   findUserByName,
@@ -11,10 +10,13 @@ import {
 } from '../../db/notifications.js';
 import { openPool, type DatabasePool } from '../../db/pool.js';
 import { messageIdFor } from '../../notify/message.js';
-import { emailContent, initialStoredState, kindForLevel, planNotification } from '../../notify/outbox.js';
+import { emailContent, initialStoredState, kindForLevel, planNotification, planSettings } from '../../notify/outbox.js';
 import { decisionReasons, isPlainAddress, type DecisionReason, type EmailKind } from '../../notify/policy.js';
-import { formatTime, renderEmail, type RenderedEmail } from '../../notify/render.js';
+import { renderEmail, type RenderedEmail } from '../../notify/render.js';
+import { formatTime, isoTime } from '../../common/time.js';
+import { printJson } from '../output.js';
 import { formatTable } from '../table.js';
+import { requiredUser, userArgument } from '../user-argument.js';
 
 /**
  * `xfc notify preview --user NAME [--html]`: what the user would receive now, from their latest scan, without
@@ -56,7 +58,7 @@ export async function previewNotification(
     stored.scanId === scan.scanId || (stored.lastScanAt && scan.scanNow && stored.lastScanAt >= scan.scanNow)
       ? { ...stored, lastScanAt: null }
       : stored;
-  const settings = { thresholds: config.notify, from: config.mail.from, contact: config.mail.contact };
+  const settings = planSettings(config);
   const plan = planNotification({ scan, user, state, settings, now });
   const kind = plan.decision.email ?? kindForLevel(plan.decision.level, plan.decision.notifiedLevel);
   return {
@@ -114,7 +116,7 @@ export function formatPreviewMessage(preview: NotificationPreview): string {
 export function historyEntry(row: OutboxRow): Record<string, unknown> {
   return {
     id: row.id.toString(),
-    createdAt: row.createdAt.toISOString(),
+    createdAt: isoTime(row.createdAt),
     scanId: row.scanId,
     kind: row.kind,
     level: row.level,
@@ -124,7 +126,7 @@ export function historyEntry(row: OutboxRow): Record<string, unknown> {
     subject: row.subject,
     messageId: row.messageId,
     attempts: row.attempts,
-    sentAt: row.sentAt?.toISOString() ?? null,
+    sentAt: row.sentAt ? isoTime(row.sentAt) : null,
     smtpResponse: row.smtpResponse,
     lastError: row.lastError,
   };
@@ -156,13 +158,6 @@ function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
-function checkedUsername(name: unknown): string {
-  const text = String(name);
-  const problem = usernameProblem(text);
-  if (problem) throw new UsageError(`--user ${JSON.stringify(text)} is not a valid username: it ${problem}.`);
-  return text;
-}
-
 async function withPool<T>(run: (pool: DatabasePool, config: XfcConfig) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const pool = await openPool(config.databaseUrl, { maximumPoolSize: 2 });
@@ -173,18 +168,26 @@ async function withPool<T>(run: (pool: DatabasePool, config: XfcConfig) => Promi
   }
 }
 
-const userOption = (yargs: Argv): Argv<{ user: string }> =>
-  yargs.option('user', { type: 'string', demandOption: true, describe: 'the account name' });
-
 const subcommands: CommandModule[] = [
   {
-    command: 'preview',
+    command: 'preview [username]',
     describe: 'Print the email a user would receive now, from their latest scan (sends and writes nothing)',
     builder: (yargs) =>
-      userOption(yargs).option('html', { type: 'boolean', default: false, describe: 'print the HTML part only' }),
+      userArgument(yargs, 'the account name')
+        .option('html', { type: 'boolean', default: false, describe: 'print the HTML part only' })
+        .option('json', { type: 'boolean', default: false, describe: 'print the decision and the email as JSON' }),
     handler: (args) =>
       withPool(async (pool, config) => {
-        const preview = await previewNotification(pool, config, checkedUsername(args.user), new Date());
+        const username = requiredUser(args, 'xfc notify preview');
+        if (args.html === true && args.json === true) throw new UsageError('Give --html or --json, not both.');
+        const preview = await previewNotification(pool, config, username, new Date());
+        if (args.json === true) {
+          printJson({
+            ...preview,
+            lastEmailAt: preview.lastEmailAt ? isoTime(preview.lastEmailAt) : null,
+          });
+          return;
+        }
         if (args.html === true) {
           // The HTML alone on stdout, ready for `> alice.html`; the summary goes to stderr.
           console.error(describePreview(preview));
@@ -196,15 +199,15 @@ const subcommands: CommandModule[] = [
       }),
   },
   {
-    command: 'history',
+    command: 'history [username]',
     describe: "List a user's notifications: when, kind, status, reason, recipient",
     builder: (yargs) =>
-      userOption(yargs)
+      userArgument(yargs, 'the account name')
         .option('json', { type: 'boolean', default: false, describe: 'print JSON for scripts' })
         .option('limit', { type: 'number', default: 50, describe: 'how many, newest first' }),
     handler: (args) =>
       withPool(async (pool) => {
-        const username = checkedUsername(args.user);
+        const username = requiredUser(args, 'xfc notify history');
         const user = await findUserByName(pool, username);
         if (!user) throw new UserError(`No XFC user "${username}" in the database.`);
         const limit = Number(args.limit);

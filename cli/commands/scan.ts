@@ -47,7 +47,9 @@ export const scanCommand: CommandModule<object, ScanArgs> = {
       .option('exclude', {
         type: 'string',
         array: true,
-        describe: 'names never descended (default: XFC_EXCLUDE, normally .snapshot); give none to exclude nothing',
+        nargs: 1, // one name per flag: `--exclude .snapshot /path` must leave /path to be the directory
+        describe:
+          'a name never descended; repeat for more (default: XFC_EXCLUDE, normally .snapshot; --exclude "" excludes nothing)',
       })
       .example('$0 scan /work/xfc/vol1/user_cache/alice', 'totals, top directories and ages')
       .example('$0 scan --json --checkpoint /tmp/alice.ckpt $PWD', 'resumable, for scripts')

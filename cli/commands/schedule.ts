@@ -1,10 +1,12 @@
 import type { CommandModule } from 'yargs';
 import { formatDuration } from '../../common/duration.js';
+import { formatTime, isoTime } from '../../common/time.js';
 import { loadConfig } from '../../config/env.js';
 import { connectTemporal } from '../../temporal/client.js';
 import { sweepScheduleId } from '../../temporal/names.js';
 import { applySweepSchedule, describeSweepSchedule } from '../../temporal/schedule.js';
 import type { Client } from '@temporalio/client';
+import { printJson } from '../output.js';
 
 async function withClient(run: (client: Client) => Promise<void>): Promise<void> {
   const client = await connectTemporal(loadConfig());
@@ -15,20 +17,36 @@ async function withClient(run: (client: Client) => Promise<void>): Promise<void>
   }
 }
 
-async function show(client: Client): Promise<void> {
+async function show(client: Client, json: boolean): Promise<void> {
   const description = await describeSweepSchedule(client);
   const interval = description.spec.intervals?.[0]?.every;
+  const next = description.info.nextActionTimes[0];
+  const recent = description.info.recentActions.slice(-5);
+  if (json) {
+    printJson({
+      scheduleId: sweepScheduleId,
+      paused: description.state.paused,
+      note: description.state.note ?? null,
+      everyMs: interval === undefined ? null : Number(interval),
+      overlap: description.policies.overlap,
+      catchupWindowMs: description.policies.catchupWindow,
+      nextSweep: next && !description.state.paused ? isoTime(next) : null,
+      recent: recent.map((action) => ({
+        takenAt: isoTime(action.takenAt),
+        workflowId: action.action.workflow.workflowId,
+      })),
+    });
+    return;
+  }
   console.log(`Schedule ${sweepScheduleId}: ${description.state.paused ? 'PAUSED' : 'active'}`);
   if (description.state.note) console.log(`  note        ${description.state.note}`);
   if (interval !== undefined) console.log(`  every       ${formatDuration(Number(interval))}`);
   console.log(
     `  overlap     ${description.policies.overlap}, catch-up window ${formatDuration(description.policies.catchupWindow)}`,
   );
-  const next = description.info.nextActionTimes[0];
-  if (next && !description.state.paused) console.log(`  next sweep  ${next.toISOString()}`);
-  const recent = description.info.recentActions.slice(-5);
+  if (next && !description.state.paused) console.log(`  next sweep  ${formatTime(next)}`);
   for (const action of recent) {
-    console.log(`  ran         ${action.takenAt.toISOString()} → ${action.action.workflow.workflowId}`);
+    console.log(`  ran         ${formatTime(action.takenAt)} → ${action.action.workflow.workflowId}`);
   }
 }
 
@@ -78,7 +96,8 @@ const subcommands: CommandModule[] = [
   {
     command: 'show',
     describe: 'Show the schedule, its next run and recent sweeps',
-    handler: () => withClient(show),
+    builder: (yargs) => yargs.option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
+    handler: (args) => withClient((client) => show(client, args.json === true)),
   },
 ];
 

@@ -3,17 +3,24 @@ import { backfillUsers } from '../../backfill/index.js';
 import { loadEmailFile } from '../../backfill/emails.js';
 import { ExitCode, UsageError, UserError } from '../../common/errors.js';
 import { parseSize } from '../../common/units.js';
-import { usernameProblem } from '../../common/username.js';
+import { xfcCommand } from '../../common/invocation.js';
 import { loadConfig, redact } from '../../config/env.js';
 import { withPool } from '../../db/pool.js';
 import { recentScans } from '../../db/scans.js';
 import { getUser, listUsers } from '../../db/users.js';
+import { printJson } from '../output.js';
+import { requiredUser, userArgument, type UserArguments } from '../user-argument.js';
 import { formatBackfillReport } from '../users-backfill.js';
+import { selectUsers, userSortKeys, type UserSortKey } from '../users-select.js';
 import { formatUserDetails, formatUserList, scanJson, userJson } from '../users-view.js';
 import { explainDatabaseError } from './db.js';
 
 interface ListArgs {
-  'over-quota': boolean;
+  over: boolean;
+  near: boolean;
+  /** One of userSortKeys (yargs checks the choice). */
+  sort: string;
+  limit?: number;
   volume?: string;
   json: boolean;
 }
@@ -23,56 +30,78 @@ const list: CommandModule<object, ListArgs> = {
   describe: 'Users with usage against both quotas, last scan and forecast',
   builder: (yargs) =>
     yargs
-      .option('over-quota', { type: 'boolean', default: false, describe: 'only users at or over either quota' })
+      .option('over', {
+        alias: 'over-quota',
+        type: 'boolean',
+        default: false,
+        describe: 'only users at or over either quota (XFC_NOTIFY_OVER_PERCENT)',
+      })
+      .option('near', {
+        type: 'boolean',
+        default: false,
+        describe: 'only users near a quota: at or over XFC_NOTIFY_WARN_PERCENT but not over (with --over: both)',
+      })
+      .option('sort', {
+        choices: userSortKeys,
+        default: 'name',
+        describe:
+          'order: name, volume, hard or temporal (largest share first), usage (either), last-scan (stalest first)',
+      })
+      .option('limit', { type: 'number', describe: 'show at most this many (after sorting)' })
       .option('volume', { type: 'string', describe: 'only users on this volume (e.g. vol5)' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON (byte figures as strings)' })
-      .example('$0 users list --over-quota', 'who is at or over a quota'),
+      .example('$0 users list --over', 'who is at or over a quota')
+      .example('$0 users list --sort usage --limit 10', 'the ten users closest to (or furthest over) a quota')
+      .example('$0 users list --sort last-scan --limit 20 --json', 'the 20 stalest measurements, for a script'),
   handler: async (args) => {
+    if (args.limit !== undefined && !(Number.isInteger(args.limit) && args.limit >= 1)) {
+      throw new UsageError(`--limit must be a whole number of at least 1, not ${args.limit}.`);
+    }
     const config = loadConfig();
-    const users = await explainDatabaseError(config.databaseUrl, () =>
-      withPool(config.databaseUrl, (pool) =>
-        listUsers(pool, {
-          overQuota: args['over-quota'],
-          ...(args.volume !== undefined ? { volume: args.volume } : {}),
-        }),
-      ),
+    const all = await explainDatabaseError(config.databaseUrl, () =>
+      withPool(config.databaseUrl, (pool) => listUsers(pool, args.volume !== undefined ? { volume: args.volume } : {})),
     );
-    console.log(args.json ? JSON.stringify(users.map(userJson), null, 2) : formatUserList(users));
+    const users = selectUsers(
+      all,
+      {
+        sort: args.sort as UserSortKey,
+        over: args.over,
+        near: args.near,
+        ...(args.limit !== undefined ? { limit: args.limit } : {}),
+      },
+      config.notify,
+    );
+    if (args.json) printJson(users.map(userJson));
+    else console.log(formatUserList(users));
   },
 };
 
-interface ShowArgs {
-  name: string;
+interface ShowArgs extends UserArguments {
   scans: number;
   json: boolean;
 }
 
 const show: CommandModule<object, ShowArgs> = {
-  command: 'show <name>',
+  command: 'show [username]',
   describe: 'One user: usage, quotas, scans and notification state',
   builder: (yargs) =>
-    yargs
-      .positional('name', { type: 'string', demandOption: true, describe: 'username' })
+    userArgument(yargs)
       .option('scans', { type: 'number', default: 10, describe: 'how many recent scans to list' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' }),
   handler: async (args) => {
-    const problem = usernameProblem(args.name);
-    if (problem) throw new UsageError(`${JSON.stringify(args.name)} is not a valid username: it ${problem}.`);
+    const name = requiredUser(args, 'xfc users show');
     const config = loadConfig();
     const found = await explainDatabaseError(config.databaseUrl, () =>
       withPool(config.databaseUrl, async (pool) => {
-        const user = await getUser(pool, args.name);
-        return user ? { user, scans: await recentScans(pool, args.name, args.scans) } : null;
+        const user = await getUser(pool, name);
+        return user ? { user, scans: await recentScans(pool, name, args.scans) } : null;
       }),
     );
     if (!found) {
-      throw new UserError(`No user named ${args.name} is registered. \`xfc users list\` shows who is.`);
+      throw new UserError(`No user named ${name} is registered. \`${xfcCommand('users list')}\` shows who is.`);
     }
-    console.log(
-      args.json
-        ? JSON.stringify({ ...userJson(found.user), recentScans: found.scans.map(scanJson) }, null, 2)
-        : formatUserDetails(found.user, found.scans),
-    );
+    if (args.json) printJson({ ...userJson(found.user), recentScans: found.scans.map(scanJson) });
+    else console.log(formatUserDetails(found.user, found.scans));
   },
 };
 
@@ -106,8 +135,9 @@ const backfill: CommandModule<object, BackfillArgs> = {
       .option('exclude', {
         type: 'string',
         array: true,
+        nargs: 1,
         default: [],
-        describe: 'volumes to leave out, e.g. vol1,vol3',
+        describe: 'a volume to leave out (repeat the flag, or vol1,vol3)',
         coerce: (values: string[]) =>
           values
             .flatMap((value) => value.split(','))

@@ -1,24 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import type { CommandModule } from 'yargs';
-import { UsageError, UserError } from '../../common/errors.js';
-import { usernameProblem } from '../../common/username.js';
+import { ExitCode, UserError } from '../../common/errors.js';
+import { xfcCommand } from '../../common/invocation.js';
+import { formatTime, isoTime } from '../../common/time.js';
 import { loadConfig, type XfcConfig } from '../../config/env.js';
 import type { ScanRequest } from '../../messages/v1/index.js';
 import { connectTemporal, userWorkflowsUrl, workflowUrl } from '../../temporal/client.js';
 import { scanWorkflowId, sweepWorkflowIdPrefix, workflowTypes } from '../../temporal/names.js';
 import { startScanWorkflow } from '../../temporal/starters.js';
 import { requestScanViaQueue } from '../../amqp/requests.js';
-import type { ScanProgressView } from '../../workflows/scan-user.js';
 import type { ScanUserResult, SweepInput, SweepResult } from '../../workflows/types.js';
+import { printJson } from '../output.js';
 import { describeScanProgress, describeScanResult } from '../scan-summary.js';
+import { currentScanProgress, watchScan } from '../scan-watch.js';
+import { requiredUser, userArgument, type UserArguments } from '../user-argument.js';
 
-function checkedUsername(name: string): string {
-  const problem = usernameProblem(name);
-  if (problem) throw new UsageError(`--user ${JSON.stringify(name)} is not a valid username: it ${problem}.`);
-  return name;
+/** The exit status a scan's result deserves: 1 failed, 3 partial (a lower bound), 0 complete or already served. */
+export function scanExitCode(result: ScanUserResult): number {
+  if (result.type === 'scan.failed') return ExitCode.failure;
+  if (result.type === 'scan.completed' && result.message.status !== 'complete') return ExitCode.partial;
+  return ExitCode.ok;
 }
 
-async function startScan(config: XfcConfig, username: string, wait: boolean): Promise<void> {
+async function startScan(
+  config: XfcConfig,
+  username: string,
+  options: { wait: boolean; json: boolean },
+): Promise<void> {
   const request: ScanRequest = {
     version: 1,
     requestId: `manual-${randomUUID()}`,
@@ -29,48 +37,72 @@ async function startScan(config: XfcConfig, username: string, wait: boolean): Pr
   const client = await connectTemporal(config);
   try {
     const outcome = await startScanWorkflow(client, config, request);
-    console.log(
-      outcome.started
-        ? `Started ${outcome.workflowId} (run ${outcome.runId}).`
-        : `A scan of ${username} is already running: ${outcome.workflowId} (run ${outcome.runId}); not started again.`,
-    );
-    console.log(`Web UI: ${workflowUrl(config, outcome.workflowId)}`);
-    console.log(`All of ${username}'s workflows: ${userWorkflowsUrl(config, username)}`);
-    if (!wait) return;
+    const links = { webUi: workflowUrl(config, outcome.workflowId), userWorkflows: userWorkflowsUrl(config, username) };
+    if (!options.json) {
+      console.log(
+        outcome.started
+          ? `Started ${outcome.workflowId} (run ${outcome.runId}).`
+          : `A scan of ${username} is already running: ${outcome.workflowId} (run ${outcome.runId}); not started again.`,
+      );
+      console.log(`Web UI: ${links.webUi}`);
+      console.log(`All of ${username}'s workflows: ${links.userWorkflows}`);
+    }
+    if (!options.wait) {
+      if (options.json) printJson({ ...outcome, ...links });
+      return;
+    }
+    await watchScan(client, config, outcome.workflowId);
     const result = await client.workflow
       .getHandle<(input: unknown) => Promise<ScanUserResult>>(outcome.workflowId)
       .result();
-    console.log(describeScanResult(result));
-    if (result.type === 'scan.failed') process.exitCode = 1;
+    if (options.json) printJson({ ...outcome, ...links, result });
+    else console.log(describeScanResult(result));
+    process.exitCode = scanExitCode(result);
   } finally {
     await client.connection.close();
   }
 }
 
-async function startSweep(config: XfcConfig, wait: boolean, batchSize: number | undefined): Promise<void> {
+async function startSweep(
+  config: XfcConfig,
+  options: { wait: boolean; json: boolean; batchSize: number | undefined },
+): Promise<void> {
   const client = await connectTemporal(config);
   try {
-    const input: SweepInput = batchSize === undefined ? {} : { batchSize };
+    const input: SweepInput = options.batchSize === undefined ? {} : { batchSize: options.batchSize };
     const handle = await client.workflow.start(workflowTypes.sweep, {
       workflowId: `${sweepWorkflowIdPrefix}-manual-${new Date().toISOString()}`,
       taskQueue: config.temporal.controlTaskQueue,
       args: [input],
+      staticSummary: 'Sweep started by hand (xfc workflow start sweep)',
     });
-    console.log(`Started ${handle.workflowId}.`);
-    console.log(`Web UI: ${workflowUrl(config, handle.workflowId)}`);
-    if (!wait) return;
+    const started = {
+      workflowId: handle.workflowId,
+      runId: handle.firstExecutionRunId,
+      webUi: workflowUrl(config, handle.workflowId),
+    };
+    if (!options.json) {
+      console.log(`Started ${handle.workflowId}.`);
+      console.log(`Web UI: ${started.webUi}`);
+    }
+    if (!options.wait) {
+      if (options.json) printJson(started);
+      return;
+    }
     const result = (await handle.result()) as SweepResult;
-    console.log(
-      result.published === 0
-        ? 'No user was due for a scan.'
-        : `Requested scans of ${result.published} user(s): ${result.claimed.join(', ')}`,
-    );
+    if (options.json) printJson({ ...started, result });
+    else
+      console.log(
+        result.published === 0
+          ? 'No user was due for a scan.'
+          : `Requested scans of ${result.published} user(s): ${result.claimed.join(', ')}`,
+      );
   } finally {
     await client.connection.close();
   }
 }
 
-async function showScanStatus(config: XfcConfig, username: string): Promise<void> {
+async function showScanStatus(config: XfcConfig, username: string, json: boolean): Promise<void> {
   const client = await connectTemporal(config);
   try {
     const handle = client.workflow.getHandle(scanWorkflowId(username));
@@ -79,77 +111,108 @@ async function showScanStatus(config: XfcConfig, username: string): Promise<void
       description = await handle.describe();
     } catch {
       throw new UserError(
-        `No scan workflow for ${username} has run yet (start one with \`xfc workflow start scan --user ${username}\`).`,
+        `No scan workflow for ${username} has run yet (start one with \`${xfcCommand(`workflow start scan ${username}`)}\`).`,
       );
     }
-    console.log(`${description.workflowId} (run ${description.runId}): ${description.status.name}`);
-    console.log(`  started  ${description.startTime.toISOString()}`);
-    if (description.status.name === 'RUNNING') {
-      const view = await handle.query<ScanProgressView | null>('progress');
-      if (view?.progress)
-        console.log(`  progress ${describeScanProgress(view.progress)} (${view.chunks} chunk(s) done)`);
-      const pending = description.raw.pendingActivities ?? [];
-      for (const activity of pending) {
-        console.log(
-          `  activity ${activity.activityType?.name ?? '?'}: attempt ${activity.attempt ?? 1}, ${activity.state ?? ''}`,
-        );
+    const status = description.status.name;
+    const running = status === 'RUNNING';
+    const progress = running ? await currentScanProgress(client, description.workflowId, description) : null;
+    const pending = running ? (description.raw.pendingActivities ?? []) : [];
+    const activities = pending.map((activity) => ({
+      type: activity.activityType?.name ?? '?',
+      attempt: activity.attempt ?? 1,
+      state: String(activity.state ?? ''),
+    }));
+    const result = status === 'COMPLETED' ? ((await handle.result()) as ScanUserResult) : null;
+    const webUi = workflowUrl(config, description.workflowId, description.runId);
+    if (json) {
+      printJson({
+        workflowId: description.workflowId,
+        runId: description.runId,
+        status,
+        startTime: isoTime(description.startTime),
+        closeTime: description.closeTime ? isoTime(description.closeTime) : null,
+        progress,
+        activities,
+        result,
+        webUi,
+      });
+    } else {
+      console.log(`${description.workflowId} (run ${description.runId}): ${status}`);
+      console.log(`  started  ${formatTime(description.startTime)}`);
+      if (description.closeTime) console.log(`  ended    ${formatTime(description.closeTime)}`);
+      if (progress) console.log(`  progress ${describeScanProgress(progress)}`);
+      for (const activity of activities) {
+        console.log(`  activity ${activity.type}: attempt ${activity.attempt}, ${activity.state}`);
       }
-    } else if (description.status.name === 'COMPLETED') {
-      console.log(describeScanResult((await handle.result()) as ScanUserResult));
+      if (result) console.log(describeScanResult(result));
+      console.log(`Web UI: ${webUi}`);
     }
-    console.log(`Web UI: ${workflowUrl(config, description.workflowId, description.runId)}`);
+    // A scan that ended badly is a failure for scripts too; a running one is not (yet).
+    if (result) process.exitCode = scanExitCode(result);
+    else if (!running) process.exitCode = ExitCode.failure;
   } finally {
     await client.connection.close();
   }
 }
 
-interface StartArgs {
+interface StartArgs extends UserArguments {
   kind: 'scan' | 'sweep';
-  user?: string;
   wait: boolean;
+  json: boolean;
   'via-queue': boolean;
   batch?: number;
 }
 
 const start: CommandModule<object, StartArgs> = {
-  command: 'start <kind>',
+  command: 'start <kind> [username]',
   describe: 'Start a scan of one user, or a sweep now',
   builder: (yargs) =>
-    yargs
-      .positional('kind', { choices: ['scan', 'sweep'] as const, demandOption: true, describe: 'what to start' })
-      .option('user', { type: 'string', describe: 'username to scan (scan only)' })
-      .option('wait', { type: 'boolean', default: false, describe: 'wait for the result and print a summary' })
+    userArgument(
+      yargs.positional('kind', { choices: ['scan', 'sweep'] as const, demandOption: true, describe: 'what to start' }),
+      'username to scan (scan only)',
+    )
+      .option('wait', {
+        type: 'boolean',
+        default: false,
+        describe: 'wait for the result, drawing progress; exit 1 if the scan failed, 3 if it was partial',
+      })
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON (with --wait: and the result)' })
       .option('via-queue', {
         type: 'boolean',
         default: false,
         describe: 'publish a scan.request to RabbitMQ instead of starting the workflow directly',
       })
       .option('batch', { type: 'number', describe: 'users to claim (sweep only; default XFC_SWEEP_BATCH_SIZE)' })
-      .example('$0 workflow start scan --user alice --wait', 'scan alice now and print the result')
+      .example('$0 workflow start scan alice --wait', 'scan alice now and print the result')
       .example('$0 workflow start sweep', 'request scans of the stalest users now'),
   handler: async (args) => {
     const config = loadConfig();
-    if (args.kind === 'sweep') return startSweep(config, args.wait, args.batch);
-    if (!args.user) throw new UsageError('`xfc workflow start scan` needs --user NAME.');
-    const username = checkedUsername(args.user);
+    if (args.kind === 'sweep') return startSweep(config, { wait: args.wait, json: args.json, batchSize: args.batch });
+    const username = requiredUser(args, 'xfc workflow start scan');
     if (args['via-queue']) {
       const { requestId } = await requestScanViaQueue(config, username);
+      const links = { userWorkflows: userWorkflowsUrl(config, username) };
+      if (args.json) {
+        printJson({ requestId, username, workflowId: scanWorkflowId(username), ...links });
+        return;
+      }
       console.log(`Published scan.request ${requestId} for ${username}; the bridge will start scan-${username}.`);
-      console.log(`All of ${username}'s workflows: ${userWorkflowsUrl(config, username)}`);
+      console.log(`All of ${username}'s workflows: ${links.userWorkflows}`);
       return;
     }
-    await startScan(config, username, args.wait);
+    await startScan(config, username, { wait: args.wait, json: args.json });
   },
 };
 
-const status: CommandModule<object, { kind: 'scan'; user: string }> = {
-  command: 'status <kind>',
+const status: CommandModule<object, { kind: 'scan'; json: boolean } & UserArguments> = {
+  command: 'status <kind> [username]',
   describe: 'Show the progress or result of a user’s scan',
   builder: (yargs) =>
-    yargs
-      .positional('kind', { choices: ['scan'] as const, demandOption: true })
-      .option('user', { type: 'string', demandOption: true, describe: 'username' }),
-  handler: async (args) => showScanStatus(loadConfig(), checkedUsername(args.user)),
+    userArgument(yargs.positional('kind', { choices: ['scan'] as const, demandOption: true }))
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+      .epilogue('Exit status: 0 running or complete, 1 failed (or no such scan), 3 partial.'),
+  handler: async (args) => showScanStatus(loadConfig(), requiredUser(args, 'xfc workflow status scan'), args.json),
 };
 
 export const workflowCommand: CommandModule = {

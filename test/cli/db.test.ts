@@ -31,9 +31,12 @@ describe('xfc db', () => {
 
   it('status lists pending migrations; migrate applies them once; status then shows them applied', async () => {
     const pending = await xfc(db.url, 'db', 'status');
-    assert.equal(pending.code, 0, pending.stderr);
+    assert.equal(pending.code, 3, `pending migrations exit 3: ${pending.stderr}`);
     assert.match(pending.stdout, /^0001_django-tables +pending$/m);
-    assert.match(pending.stdout, new RegExp(`${migrationNames().length} pending: run \`xfc db migrate\``));
+    // Run from the sources, the hint is the clone's command line.
+    assert.match(pending.stdout, new RegExp(`${migrationNames().length} pending: run \`npm run xfc -- db migrate\``));
+    const pendingJson = await xfc(db.url, 'db', 'status', '--json');
+    assert.equal(pendingJson.code, 3);
 
     const first = await xfc(db.url, 'db', 'migrate');
     assert.equal(first.code, 0, first.stderr);
@@ -41,7 +44,9 @@ describe('xfc db', () => {
     const second = await xfc(db.url, 'db', 'migrate', '--json');
     assert.deepEqual(JSON.parse(second.stdout), { applied: [] });
 
-    const status = JSON.parse((await xfc(db.url, 'db', 'status', '--json')).stdout) as {
+    const upToDate = await xfc(db.url, 'db', 'status', '--json');
+    assert.equal(upToDate.code, 0, upToDate.stderr);
+    const status = JSON.parse(upToDate.stdout) as {
       applied: Array<{ name: string }>;
       pending: string[];
     };

@@ -186,6 +186,27 @@ describe('xfc users', () => {
     const over = await xfc(t.db.url, 'users', 'list', '--over-quota');
     assert.match(over.stdout, /^carol +vol2 +50\.0 TiB \/ 36\.4 TiB +137\.4 %/m);
     assert.doesNotMatch(over.stdout, /^bob/m);
+
+    // --sort usage: the largest share of either quota first; --limit after sorting; --over is --over-quota.
+    const names = async (...args: string[]): Promise<string[]> => {
+      const result = await xfc(t.db.url, 'users', 'list', '--json', ...args);
+      assert.equal(result.code, 0, result.stderr);
+      return (JSON.parse(result.stdout) as Array<{ username: string }>).map((user) => user.username);
+    };
+    assert.deepEqual(await names('--sort', 'usage', '--limit', '2'), ['carol', 'bob']);
+    assert.deepEqual(await names('--over'), ['carol']);
+    assert.deepEqual(await names('--near'), [], 'bob at 33 % is not near (90 %)');
+    assert.deepEqual(
+      await xfc(t.db.url, 'users', 'list', '--near').then((result) => result.stdout.trim()),
+      'No users match.',
+    );
+    const stalest = await names('--sort', 'last-scan');
+    assert.deepEqual(stalest.slice(-2).sort(), ['bob', 'carol'], 'never-scanned users come first');
+    const badLimit = await xfc(t.db.url, 'users', 'list', '--limit', '0');
+    assert.equal(badLimit.code, 2);
+    assert.match(badLimit.stderr, /--limit must be a whole number of at least 1/);
+    const badSort = await xfc(t.db.url, 'users', 'list', '--sort', 'size');
+    assert.equal(badSort.code, 2);
   });
 
   it('shows one user with quotas, forecast, recent scans and notification state', async () => {
@@ -211,6 +232,17 @@ describe('xfc users', () => {
     assert.equal(json.temporalUsed, String(100n * TiB));
     assert.deepEqual([json.forecast.kind, json.forecast.days], ['on', 50]);
     assert.equal(json.recentScans[0]?.bytes, String(4n * TiB));
+
+    // The user may be named with --user as well (as in every other command), but only once.
+    const byOption = await xfc(t.db.url, 'users', 'show', '--user', 'bob', '--json');
+    assert.equal(byOption.code, 0, byOption.stderr);
+    assert.equal((JSON.parse(byOption.stdout) as { username: string }).username, 'bob');
+    const twice = await xfc(t.db.url, 'users', 'show', 'bob', '--user', 'carol');
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /takes one user; "bob" and "carol" were given/);
+    const none = await xfc(t.db.url, 'users', 'show');
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /needs a user: `xfc users show NAME` or --user NAME/);
 
     const missing = await xfc(t.db.url, 'users', 'show', 'nobody');
     assert.equal(missing.code, 1);

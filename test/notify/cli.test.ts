@@ -69,6 +69,28 @@ describe('xfc notify preview / history', () => {
     const html = await run(process.execPath, [...cli, 'notify', 'preview', '--user', 'alice', '--html'], { env });
     assert.match(html.stdout, /^<!DOCTYPE html>/);
     assert.match(html.stderr, /would send/);
+
+    // The user as a positional, as in `xfc users show alice`; --json for scripts, with ISO 8601 times.
+    const positional = await run(process.execPath, [...cli, 'notify', 'preview', 'alice'], { env });
+    assert.equal(positional.stdout, stdout);
+    const json = JSON.parse(
+      (await run(process.execPath, [...cli, 'notify', 'preview', 'alice', '--json'], { env })).stdout,
+    ) as { username: string; due: { kind: string }; lastEmailAt: string | null; email: { subject: string } };
+    assert.deepEqual(
+      [json.username, json.due.kind, json.lastEmailAt, json.email.subject],
+      ['alice', 'over', null, '[XFC] Your transfer cache is over its temporal quota'],
+    );
+
+    // A reader that goes away (`| head -1`) ends the real xfc quietly: `true` exits before xfc writes anything.
+    const piped = await run(
+      'bash',
+      [
+        '-c',
+        `${process.execPath} --import tsx cli/main.ts notify preview alice --html 2>/dev/null | true; echo "status \${PIPESTATUS[0]}"`,
+      ],
+      { env },
+    );
+    assert.deepEqual([piped.stdout.trim(), piped.stderr], ['status 0', '']);
     assert.equal(await outboxRows(), 0, 'a preview writes no outbox row');
     assert.equal(smtp.messages.length, 0, 'and sends nothing');
   });

@@ -1,5 +1,6 @@
 import { GiB, TiB } from '../../common/units.js';
 import type { AgeBucket, TopDirectory } from '../../messages/v1/index.js';
+import { defaultMailPolicy } from '../../config/env.js';
 import type { EmailKind, PolicyThresholds } from '../../notify/policy.js';
 import type { EmailContent } from '../../notify/render.js';
 
@@ -67,6 +68,8 @@ const base: EmailContent = {
   quotas: { hardBytes: 40n * TiB, temporalByteDays: 300n * TiB },
   thresholds: exampleThresholds,
   contact: 'the JASMIN helpdesk, support@jasmin.ac.uk',
+  helpUrl: 'https://help.jasmin.ac.uk/docs/short-term-project-storage/xfc/',
+  policy: defaultMailPolicy,
 };
 
 export const examples: Record<EmailKind, EmailContent> = {

@@ -67,6 +67,7 @@ describe('createMailer against a real SMTP server', () => {
     assert.equal(parsed.header('mime-version'), '1.0');
     assert.match(parsed.header('content-type') ?? '', /^multipart\/alternative; boundary=/);
     assert.equal(parsed.headers.get('bcc'), undefined);
+    assert.equal(parsed.headers.get('reply-to'), undefined, 'no Reply-To unless XFC_MAIL_REPLY_TO is set');
     assert.deepEqual(
       parsed.parts.map((part) => part.contentType.split(';')[0]),
       ['text/plain', 'text/html'],
@@ -74,6 +75,16 @@ describe('createMailer against a real SMTP server', () => {
     assert.equal(parsed.parts[0]?.body.replace(/\r\n/g, '\n'), sent.text);
     assert.equal(parsed.parts[1]?.body.replace(/\r\n/g, '\n'), sent.html);
     assert.match(parsed.parts[0]?.contentType ?? '', /charset=utf-8/);
+    mailer.close();
+  });
+
+  it('sets Reply-To from XFC_MAIL_REPLY_TO', async () => {
+    const mailer = createMailer({ smtpUrl: smtp.url, from, replyTo: 'JASMIN helpdesk <support@jasmin.example>' });
+    const before = smtp.messages.length;
+    await mailer.send(email());
+    const messages = await smtp.waitForMessages(before + 1);
+    const parsed = parseMail(messages[before]?.raw ?? '');
+    assert.equal(parsed.header('reply-to'), 'JASMIN helpdesk <support@jasmin.example>');
     mailer.close();
   });
 

@@ -52,6 +52,21 @@ describe('renderEmail content', () => {
     assert.equal(renderEmail(both).subject, '[XFC] Your transfer cache is over its hard and temporal quotas');
   });
 
+  it('links the help page in both parts, and says calmly what happens if usage stays over', () => {
+    for (const kind of emailKinds) {
+      const { text, html } = renderEmail(examples[kind]);
+      const url = 'https://help.jasmin.ac.uk/docs/short-term-project-storage/xfc/';
+      assert.match(text, new RegExp(`About XFC and its quotas:\\n${url.replace(/[./]/g, '\\$&')}`), kind);
+      assert.ok(html.includes(`<a href="${url}">${url}</a>`), kind);
+      const policy = /If your usage stays over a quota, nothing is deleted: XFC keeps writing/;
+      if (kind === 'over' || kind === 'reminder') assert.match(text.replace(/\s+/g, ' '), policy, kind);
+      else assert.doesNotMatch(text.replace(/\s+/g, ' '), policy, kind);
+    }
+    const { html } = renderEmail({ ...examples.over, helpUrl: 'https://x.example/?a=1&b="2"', policy: 'we <call>.' });
+    assert.ok(html.includes('<a href="https://x.example/?a=1&amp;b=&quot;2&quot;">'), 'the URL is escaped');
+    assert.ok(html.includes('nothing is deleted: we &lt;call&gt;.'), 'the policy is escaped');
+  });
+
   it('carries everything a user needs, in both parts', () => {
     for (const kind of emailKinds) {
       const { text, html } = renderEmail(examples[kind]);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +14,8 @@ import { freePort } from '../support/ports.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { makeSymlinkedWorkDir, makeWorkDir } from '../support/trees.js';
 import { insertUser, registerUsersFromTree } from '../support/users.js';
+
+const run = promisify(execFile);
 
 function request(username: string) {
   return {
@@ -153,4 +157,36 @@ describe('scan workflows on a real Temporal server, Postgres and RabbitMQ', () =
       assert.ok(Date.now() - startedAt < 10_000, `took ${Date.now() - startedAt} ms`);
     });
   }
+
+  it('makes a failed scan findable and visible as failed: XfcScanStatus, XfcVolume, the CLI’s exit status', async () => {
+    // Visibility is eventually consistent: ask until the runs are indexed.
+    const ids = async (query: string): Promise<string[]> => {
+      for (let tries = 0; ; tries++) {
+        const found: string[] = [];
+        for await (const run of stack.client.workflow.list({ query })) found.push(run.workflowId);
+        if (found.length > 0 || tries >= 40) return found.sort();
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+    assert.ok((await ids('XfcScanStatus="failed"')).includes('scan-nobody'));
+    assert.ok((await ids('XfcScanStatus="complete" AND XfcVolume="vol1"')).includes('scan-alice'));
+    const description = await stack.client.workflow.getHandle('scan-alice').describe();
+    assert.match((await description.staticSummary()) ?? '', /^Scan of alice \(manual\)$/);
+
+    const env = { ...process.env, ...stack.env };
+    const cli = (...args: string[]) =>
+      run(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], { env }).then(
+        (done) => ({ code: 0, stdout: done.stdout }),
+        (err: { code: number; stdout: string }) => ({ code: err.code, stdout: err.stdout }),
+      );
+    const status = await cli('workflow', 'status', 'scan', 'nobody', '--json');
+    assert.equal(status.code, 1, 'the status of a failed scan exits 1');
+    assert.equal((JSON.parse(status.stdout) as { result: { type: string } }).result.type, 'scan.failed');
+    const waited = await cli('workflow', 'start', 'scan', '--user', 'zed', '--wait', '--json');
+    assert.equal(waited.code, 1, 'waiting for a scan that fails exits 1');
+    assert.equal((JSON.parse(waited.stdout) as { result: { type: string } }).result.type, 'scan.failed');
+    const complete = await cli('workflow', 'status', 'scan', 'alice');
+    assert.equal(complete.code, 0);
+    assert.match(complete.stdout, /: COMPLETED\n {2}started {2}\d{4}-\d\d-\d\d \d\d:\d\d UTC\n/);
+  });
 });
