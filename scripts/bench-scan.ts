@@ -444,10 +444,36 @@ function requireTools(): void {
   }
 }
 
+/**
+ * One run at a time per cache: a second run would recompile the CLI and remount latfs under the first one's feet
+ * (seen: a scan hung on a remounted latfs). A lock file holds the owner's pid; a dead owner's lock is taken over.
+ */
+function lockCache(): void {
+  const lock = join(cache, 'lock');
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      process.on('exit', () => fs.rmSync(lock, { force: true }));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = Number(fs.readFileSync(lock, 'utf8'));
+    try {
+      process.kill(owner, 0);
+    } catch {
+      fs.rmSync(lock, { force: true }); // its owner is gone
+      continue;
+    }
+    throw new Error(`another bench:scan (pid ${owner}) is using ${cache}; wait for it, or set TMPDIR elsewhere`);
+  }
+}
+
 function main(): void {
   const options = parseArgs(process.argv.slice(2));
   requireTools();
   fs.mkdirSync(join(cache, 'trees'), { recursive: true });
+  lockCache();
   build();
   const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const walker = fs.existsSync(join(repo, 'binding.gyp')) ? 'native walker (build/Release)' : 'worker-thread walker';
