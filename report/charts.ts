@@ -75,9 +75,29 @@ function valueAxis(format: (value: number) => string): Option {
 
 const timeAxis: Option = {
   type: 'time',
+  splitNumber: 5,
   axisLabel: { formatter: '{yyyy}-{MM}-{dd}', color: '#444', hideOverlap: true },
   splitLine: { show: false },
 };
+
+const units = [2 ** 60, 2 ** 50, 2 ** 40, 2 ** 30, 2 ** 20, 2 ** 10, 1];
+
+/**
+ * A byte axis whose ticks fall on round figures of one IEC unit (0, 50 TiB, 100 TiB …), not on decimal multiples
+ * of bytes (454.7 TiB).
+ */
+export function byteAxisScale(max: number, ticks = 5): { max: number; interval: number } {
+  if (!(max > 0)) return { max: 1024, interval: 256 };
+  const unit = units.find((candidate) => max >= candidate) ?? 1;
+  const raw = max / unit / ticks;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 2.5, 5, 10].find((factor) => factor * magnitude >= raw) ?? 10) * magnitude * unit;
+  return { max: Math.ceil(max / step) * step, interval: step };
+}
+
+function byteValueAxis(format: (value: number) => string, max: number): Option {
+  return { ...valueAxis(format), ...byteAxisScale(max) };
+}
 
 function thresholdSeries(days: number[], thresholds: Threshold[]): Option[] {
   const first = days[0]! * dayMs;
@@ -110,12 +130,18 @@ export function stackedUsageOption(input: {
 }): Option {
   const format = input.measure === 'hard' ? bytesLabel : byteDaysLabel;
   const times = input.days.map((day) => day * dayMs);
+  let top = Math.max(0, ...input.thresholds.map((threshold) => threshold.value));
+  for (let at = 0; at < times.length; at++) {
+    let sum = 0;
+    for (const series of input.series) sum += series[input.measure][at] ?? 0;
+    top = Math.max(top, sum);
+  }
   return {
     title: { text: input.title, left: 8, top: 6, textStyle: { fontSize: 14, fontWeight: 600 } },
     legend: { bottom: 0, type: 'plain', itemWidth: 14, itemHeight: 10, textStyle: { fontSize: 11 } },
     grid: baseGrid,
     xAxis: timeAxis,
-    yAxis: valueAxis(format),
+    yAxis: byteValueAxis(format, top),
     series: [
       ...input.series.map((series, index) => ({
         name: series.name,
@@ -145,8 +171,8 @@ export function userUsageOption(input: {
     title: { text: input.title, left: 8, top: 6, textStyle: { fontSize: 14, fontWeight: 600 } },
     legend: { bottom: 0, textStyle: { fontSize: 11 } },
     grid: baseGrid,
-    xAxis: timeAxis,
-    yAxis: { ...valueAxis(format), max: (extent: { max: number }) => Math.max(extent.max, input.quota) * 1.05 },
+    xAxis: { ...timeAxis, splitNumber: 3 },
+    yAxis: byteValueAxis(format, Math.max(input.quota, ...input.values)),
     series: [
       {
         name: input.measure === 'hard' ? 'hard usage' : 'temporal usage',
@@ -173,13 +199,13 @@ export function horizontalBarsOption(input: {
 }): Option {
   return {
     title: { text: input.title, left: 8, top: 6, textStyle: { fontSize: 14, fontWeight: 600 } },
-    grid: { left: 8, right: 90, top: 40, bottom: 16, containLabel: true },
+    grid: { left: 168, right: 90, top: 40, bottom: 16 },
     xAxis: { ...valueAxis(input.format), axisLabel: { show: false } },
     yAxis: {
       type: 'category',
       inverse: true,
       data: input.labels,
-      axisLabel: { color: '#333', width: 220, overflow: 'truncate' },
+      axisLabel: { color: '#333', width: 156, overflow: 'truncate' },
     },
     series: [
       {
@@ -199,15 +225,18 @@ export function categoryBarsOption(input: {
   categories: string[];
   series: Array<{ name: string; values: number[]; colour: string }>;
   format?: (value: number) => string;
+  /** Round the axis to IEC units (the values are bytes). */
+  bytes?: boolean;
   stack?: boolean;
 }): Option {
   const format = input.format ?? ((value: number) => String(value));
+  const top = Math.max(0, ...input.series.flatMap((series) => series.values));
   return {
     title: { text: input.title, left: 8, top: 6, textStyle: { fontSize: 14, fontWeight: 600 } },
     legend: input.series.length > 1 ? { bottom: 0, textStyle: { fontSize: 11 } } : { show: false },
     grid: { left: 56, right: 16, top: 40, bottom: input.series.length > 1 ? 56 : 36, containLabel: true },
     xAxis: { type: 'category', data: input.categories, axisLabel: { color: '#444', interval: 0, fontSize: 10 } },
-    yAxis: valueAxis(format),
+    yAxis: input.bytes ? byteValueAxis(format, top) : valueAxis(format),
     series: input.series.map((series) => ({
       name: series.name,
       type: 'bar',

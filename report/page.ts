@@ -389,6 +389,7 @@ export function userSection(data: ReportData, user: UserUsage, latest: LatestSca
               categories: ages.map((bucket) => bucket.label),
               series: [{ name: 'bytes', values: ages.map((bucket) => Number(bucket.bytes)), colour: palette[2]! }],
               format: bytesLabel,
+              bytes: true,
             }),
             half,
           ),

@@ -16,7 +16,7 @@ h3 { font-size: 15px; margin: 16px 0 8px; }
 .dim { color: var(--dim); font-weight: normal; font-size: 13px; }
 .cards { display: flex; flex-wrap: wrap; gap: 10px; margin-bottom: 12px; }
 .card { flex: 1 1 150px; border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; border-left-width: 4px; }
-.card .value { font-size: 18px; font-weight: 650; font-variant-numeric: tabular-nums; }
+.card .value { font-size: 16px; font-weight: 650; font-variant-numeric: tabular-nums; }
 .card .label { color: var(--dim); font-size: 12px; }
 .card.ok { border-left-color: #009E73; } .card.warn { border-left-color: #E69F00; }
 .card.bad { border-left-color: #D55E00; } .card.plain { border-left-color: #9aa5b4; }

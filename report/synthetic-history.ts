@@ -15,7 +15,7 @@ export interface SyntheticHistoryOptions {
   users: number;
   days: number;
   now: Date;
-  /** Mountpoints; existing volumes are reused, missing ones created (default /work/xfc/vol1..vol3). */
+  /** Mountpoints; existing volumes are reused, missing ones created (default: the existing volumes, or /work/xfc/vol1..vol3). */
   volumes?: string[];
   seed?: number;
   /** Username prefix (default "user"). */
@@ -67,7 +67,11 @@ export async function generateHistory(
 ): Promise<{ scans: number }> {
   const rand = random(options.seed ?? 17);
   const prefix = options.prefix ?? 'user';
-  const mountpoints = options.volumes ?? ['/work/xfc/vol1', '/work/xfc/vol2', '/work/xfc/vol3'];
+  const existing = await pool.anyFirst(
+    sql.type(z.object({ mountpoint: z.string() }))`SELECT mountpoint FROM xfc_control_cachedisk ORDER BY mountpoint`,
+  );
+  const mountpoints =
+    options.volumes ?? (existing.length > 0 ? [...existing] : ['/work/xfc/vol1', '/work/xfc/vol2', '/work/xfc/vol3']);
   for (const [index, mountpoint] of mountpoints.entries()) {
     const size = BigInt(200 + 100 * index) * TiB;
     await pool.query(sql.unsafe`
@@ -172,17 +176,28 @@ export async function generateHistory(
   for (const [index, username] of names.entries()) {
     const userId = idOf.get(username)!;
     const quota = hardQuotas[index]!;
-    // Habits: how fast they fill (share of quota per week), how often they clean up, how much they keep.
-    const fill = quota * (0.01 + rand() * 0.08);
-    const cleanEvery = 20 + Math.floor(rand() * 120);
-    const keepDays = 15 + Math.floor(rand() * 150);
+    // Habits: how fast they fill, the level at which they clean up, how long they keep data.
+    const fill = quota * (0.001 + rand() * 0.012);
+    const target = quota * (0.15 + rand() ** 1.5 * 1.2);
+    const keepDays = 10 + Math.floor(rand() ** 2 * 120);
+    const cleanEvery = 7 + Math.floor(rand() * 60);
     const joinedDay = firstDay + (rand() < 0.25 ? Math.floor(rand() * options.days * 0.8) : 0);
     const flaky = rand() < 0.05;
     const stopsScanning = rand() < 0.02;
     let deposits: Deposit[] = [];
+    let held = 0;
     for (let day = joinedDay; day < firstDay + options.days; day++) {
-      if (rand() < 0.35) deposits.push({ day, bytes: fill * (0.3 + rand() * 2) });
-      if ((day - joinedDay) % cleanEvery === cleanEvery - 1) deposits = deposits.filter((d) => day - d.day < keepDays);
+      if (rand() < 0.35) {
+        const bytes = fill * (0.3 + rand() * 4);
+        deposits.push({ day, bytes });
+        held += bytes;
+      }
+      if ((day - joinedDay) % cleanEvery === cleanEvery - 1 || held > target * 1.1) {
+        // A clean-up: what is older than they keep, then the oldest until well under their level.
+        deposits = deposits.filter((deposit) => day - deposit.day < keepDays);
+        held = deposits.reduce((sum, deposit) => sum + deposit.bytes, 0);
+        while (held > target * 0.7 && deposits.length > 1 && rand() < 0.9) held -= deposits.shift()!.bytes;
+      }
       if (stopsScanning && day > firstDay + options.days - 12) continue;
       if (rand() < 0.04) continue; // missed by the sweep that day
       const at = new Date(day * dayMs + (2 + rand() * 20) * 3_600_000);
@@ -264,9 +279,17 @@ export async function generateHistory(
                        ORDER BY finished_at DESC LIMIT 1) bad ON true
     WHERE u.id = ANY(${sql.array([...idOf.values()], 'int4')})
     ON CONFLICT (user_id) DO NOTHING`);
+  // Volumes as sites run them: hard quotas overcommitted about 1.6 times the capacity.
   await pool.query(sql.unsafe`
     UPDATE xfc_control_cachedisk d
-    SET used_bytes = (SELECT COALESCE(sum(total_used), 0) FROM xfc_control_user WHERE cache_disk_id = d.id)`);
+    SET used_bytes = (SELECT COALESCE(sum(total_used), 0) FROM xfc_control_user WHERE cache_disk_id = d.id),
+        size_bytes = GREATEST(d.size_bytes, (SELECT COALESCE(sum(hard_limit_size), 0) / 1.6
+                                             FROM xfc_control_user WHERE cache_disk_id = d.id)::bigint),
+        allocated_bytes = (SELECT COALESCE(sum(hard_limit_size), 0) FROM xfc_control_user WHERE cache_disk_id = d.id)
+    WHERE d.id = ANY(${sql.array(
+      disks.map((disk) => disk.id),
+      'int4',
+    )})`);
   return { scans };
 }
 
