@@ -66,22 +66,20 @@ export async function openReport(url: string, viewport = { width: 1280, height: 
   }
 }
 
-/** What each chart figure on the page drew. */
+/**
+ * What each chart figure on the page drew. (A string evaluated in the page: the project compiles without the DOM
+ * library.)
+ */
 export async function summariseCharts(page: Page): Promise<ChartSummary[]> {
-  return page.$$eval('figure.chart', (figures) =>
-    figures.map((figure) => {
-      const svg = figure.querySelector('svg');
-      const box = svg?.getBoundingClientRect();
-      const paths = svg
-        ? [...svg.querySelectorAll('path')].filter((path) => (path.getAttribute('d') ?? '').length > 10).length
-        : 0;
-      return {
-        label: figure.getAttribute('aria-label') ?? '',
-        paths,
-        texts: svg ? svg.querySelectorAll('text').length : 0,
-        width: box?.width ?? 0,
-        height: box?.height ?? 0,
-      };
-    }),
-  );
+  return page.evaluate<ChartSummary[]>(`[...document.querySelectorAll('figure.chart')].map((figure) => {
+    const svg = figure.querySelector('svg');
+    const box = svg ? svg.getBoundingClientRect() : { width: 0, height: 0 };
+    return {
+      label: figure.getAttribute('aria-label') || '',
+      paths: svg ? [...svg.querySelectorAll('path')].filter((path) => (path.getAttribute('d') || '').length > 10).length : 0,
+      texts: svg ? svg.querySelectorAll('text').length : 0,
+      width: box.width,
+      height: box.height,
+    };
+  })`);
 }
