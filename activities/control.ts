@@ -2,6 +2,7 @@ import type { XfcConfig } from '../config/env.js';
 import type { DatabasePool } from '../db/pool.js';
 import { recordScanCompleted, recordScanFailed } from '../db/scans.js';
 import { claimStaleUsers } from '../db/sweep.js';
+import { recordSweepRun } from '../db/fleet-health.js';
 import { acceptScanRequest, type RequestAcceptance } from '../db/requests.js';
 import { findWorkTarget } from '../db/users.js';
 import { ApplicationFailure } from '@temporalio/common';
@@ -106,6 +107,7 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
         leaseMs: config.sweep.requestLeaseMs,
         now: new Date(),
       });
+      await recordSweepRun(pool, { at: new Date(), claimId: input.claimId, claimed: claimed.length });
       return claimed.map((claim) => ({
         version: 1,
         requestId: claim.requestId,
@@ -135,6 +137,8 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
       if (input.type === 'scan.completed') {
         const result = await recordScanCompleted(pool, input.message);
         if (result.applied) {
+          const { startedAt, finishedAt } = input.message;
+          metrics?.recordScanDuration((Date.parse(finishedAt) - Date.parse(startedAt)) / 1000);
           const { unreadable, vanished, otherDevice, otherErrors } = input.message.errors;
           metrics?.recordScanResult({
             status: input.message.status,
@@ -144,7 +148,10 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
         return result;
       }
       const result = await recordScanFailed(pool, input.message);
-      if (result.applied) metrics?.recordScanResult({ status: 'failed', errors: {} });
+      if (result.applied) {
+        metrics?.recordScanResult({ status: 'failed', errors: {} });
+        metrics?.recordScanFailure(input.message.reason);
+      }
       return { applied: result.applied, usageUpdated: false };
     },
   };

@@ -25,7 +25,7 @@ export async function createControlWorker(deps: ControlWorkerDeps): Promise<Work
     ...workflowCodeOptions(),
     activities: {
       ...createControlActivities({ pool, publisher, config, metrics }),
-      ...createNotifyActivities({ pool, config }),
+      ...createNotifyActivities({ pool, config, ...(metrics ? { metrics } : {}) }),
     },
   });
 }

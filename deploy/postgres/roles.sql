@@ -42,7 +42,7 @@ WHERE to_regclass('xfc_control_user') IS NOT NULL \gexec
 -- The runtime role: the two Django tables xfc reads and updates (usage, quotas, last_scanned; the backfill adds
 -- volumes and users) and xfc's own tables. Only tables that exist yet: run this file again after migrating.
 SELECT format('GRANT SELECT, INSERT, UPDATE ON TABLE %I TO %I', tbl, :'runtime')
-FROM unnest(ARRAY['xfc_control_cachedisk', 'xfc_control_user', 'xfc_scan', 'xfc_user_state', 'xfc_notification']) AS tbl
+FROM unnest(ARRAY['xfc_control_cachedisk', 'xfc_control_user', 'xfc_scan', 'xfc_user_state', 'xfc_notification', 'xfc_sweep_run']) AS tbl
 WHERE to_regclass(tbl) IS NOT NULL \gexec
 
 SELECT format('GRANT USAGE ON SEQUENCE %s TO %I', pg_get_serial_sequence(tbl, 'id'), :'runtime')
