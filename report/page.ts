@@ -374,7 +374,7 @@ export function userSection(data: ReportData, user: UserUsage, latest: LatestSca
               values: top.slice(0, 10).map((entry) => Number(entry.bytes)),
               format: bytesLabel,
             }),
-            { width: half.width, height: 70 + 28 * Math.min(10, top.length) },
+            { width: half.width, height: Math.max(160, 70 + 28 * Math.min(10, top.length)) },
           ),
           'Top directories of the latest scan',
         );
