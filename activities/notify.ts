@@ -18,6 +18,8 @@ import { createMailer, PermanentMailError, type MailTransport } from '../notify/
 import { planNotification } from '../notify/outbox.js';
 import type { NotifyLevel } from '../notify/policy.js';
 import type { NotifyMetrics } from '../workers/metrics.js';
+import { recentUsage } from '../db/usage-history.js';
+import { historyLimit } from '../notify/history-block.js';
 
 /**
  * The notification activities the applyScan workflow calls (DESIGN §7): decide, then send. Deciding writes the
@@ -114,7 +116,8 @@ export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActiviti
           throw ApplicationFailure.nonRetryable(`User ${scan.userId} of scan ${scan.scanId} is gone.`, 'UnknownUser');
 
         const at = now();
-        const plan = planNotification({ scan, user, state, settings, now: at });
+        const history = scan.scanNow ? await recentUsage(tx, scan.userId, scan.scanNow, historyLimit) : [];
+        const plan = planNotification({ scan, user, state, settings, now: at, history });
         const row = plan.outbox ? await insertOutbox(tx, plan.outbox, at) : null;
         if (plan.state !== state) await saveNotifyState(tx, scan.userId, plan.state);
         if (row && plan.outbox?.status === 'suppressed') metrics?.recordEmail('suppressed');

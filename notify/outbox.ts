@@ -1,4 +1,5 @@
 import type { AgeBasis, AgeBucket, ScanErrors, TopDirectories } from '../messages/v1/index.js';
+import type { HistoryPoint } from './history-block.js';
 import { messageIdFor } from './message.js';
 import {
   decideNotification,
@@ -110,6 +111,8 @@ export function planNotification(input: {
   state: StoredNotifyState;
   settings: PlanSettings;
   now: Date;
+  /** The user's recent scans for the email's history table (optional). */
+  history?: HistoryPoint[];
 }): PlannedNotification {
   const { scan, user, state, settings, now } = input;
   const usage = {
@@ -143,7 +146,10 @@ export function planNotification(input: {
   };
   if (decision.email === null) return { decision, state: next, outbox: null };
 
-  const rendered = renderEmail(emailContent(decision.email, scan, user, settings));
+  const rendered = renderEmail({
+    ...emailContent(decision.email, scan, user, settings),
+    ...(input.history ? { history: input.history } : {}),
+  });
   const email = user.email.trim();
   return {
     decision,

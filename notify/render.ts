@@ -3,6 +3,7 @@ import { describeForecast, forecastTemporalQuota } from '../common/forecast.js';
 import { formatByteDays, formatBytes, formatExact, formatPercent, percentOf } from '../common/units.js';
 import type { AgeBasis, AgeBucket, TopDirectories, TopDirectory } from '../messages/v1/index.js';
 import { quotaLevel, type EmailKind, type NotifyLevel, type PolicyThresholds } from './policy.js';
+import { historyBlock, historyHtml, historyTable, type HistoryBlock, type HistoryPoint } from './history-block.js';
 
 /**
  * The emails themselves (DESIGN §7): calm and useful, never a threat. Pure: the same input gives the same bytes,
@@ -35,6 +36,8 @@ export interface EmailContent {
   thresholds: PolicyThresholds;
   /** Who to ask, e.g. "the JASMIN helpdesk, support@jasmin.ac.uk" (XFC_MAIL_CONTACT). */
   contact: string;
+  /** The user's recent scans, this one included (shown when there are at least two). */
+  history?: HistoryPoint[];
 }
 
 export interface RenderedEmail {
@@ -53,7 +56,8 @@ type Block =
   | { type: 'h'; text: string }
   | { type: 'table'; headers: string[]; rows: string[][]; right: number[] }
   | { type: 'commands'; lines: Array<[command: string, comment: string]> }
-  | { type: 'small'; text: string };
+  | { type: 'small'; text: string }
+  | HistoryBlock;
 
 /** Renders the subject and both bodies. */
 export function renderEmail(content: EmailContent): RenderedEmail {
@@ -192,6 +196,12 @@ function buildBlocks(content: EmailContent): Block[] {
   });
   blocks.push({ type: 'p', text: ageBasisSentence(scan.ageBasis) });
   blocks.push({ type: 'p', text: forecastSentence(content) });
+
+  const history = historyBlock(content.history ?? [], content.quotas);
+  if (history) {
+    blocks.push({ type: 'h', text: 'Your recent scans' });
+    blocks.push(history);
+  }
 
   const top = topDirectoryView(content);
   if (top.rows.length > 0) {
@@ -371,6 +381,13 @@ function toText(blocks: Block[]): string {
         const width = Math.max(...block.lines.map(([command]) => command.length));
         return block.lines.map(([command, comment]) => `  ${command.padEnd(width)}   # ${comment}`).join('\n');
       }
+      case 'history': {
+        const table = historyTable(block);
+        return formatTable(table.headers, table.rows, table.right)
+          .split('\n')
+          .map((line) => `  ${line}`)
+          .join('\n');
+      }
     }
   });
   return `${parts.join('\n\n')}\n`;
@@ -421,6 +438,8 @@ function toHtml(subject: string, blocks: Block[]): string {
               `${escapeHtml(command)}   <span style="color:#616e7c;"># ${escapeHtml(comment)}</span>`,
           )
           .join('\n')}</pre>`;
+      case 'history':
+        return historyHtml(block, escapeHtml);
     }
   });
   return [
