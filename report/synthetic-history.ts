@@ -2,6 +2,7 @@ import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { GiB, TiB } from '../common/units.js';
 import { ageBucketLabels, ageBucketLimits } from '../messages/v1/index.js';
+import { seededRandom } from '../common/random.js';
 
 /**
  * A made-up but plausible history for showing and benchmarking the report: `users` users spread over volumes, each
@@ -20,18 +21,6 @@ export interface SyntheticHistoryOptions {
   seed?: number;
   /** Username prefix (default "user"). */
   prefix?: string;
-}
-
-/** mulberry32: small, fast, deterministic. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const dayMs = 86_400_000;
@@ -65,7 +54,7 @@ export async function generateHistory(
   pool: DatabasePool,
   options: SyntheticHistoryOptions,
 ): Promise<{ scans: number }> {
-  const rand = random(options.seed ?? 17);
+  const rand = seededRandom(options.seed ?? 17);
   const prefix = options.prefix ?? 'user';
   const existing = await pool.anyFirst(
     sql.type(z.object({ mountpoint: z.string() }))`SELECT mountpoint FROM xfc_control_cachedisk ORDER BY mountpoint`,
