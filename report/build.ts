@@ -8,7 +8,7 @@ export interface BuildOptions {
   volume?: string | undefined;
   /** The per-user page of this user instead of the whole report. */
   user?: string | undefined;
-  /** Users drawn on their own in each volume's stack, and shown in detail (default 8). */
+  /** Users drawn on their own in each volume's stack (default 8); the first 4 are also shown in detail. */
   topUsers?: number;
   warnPercent: number;
   overPercent: number;
@@ -31,12 +31,13 @@ export interface BuiltReport {
 /** Reads the database (read-only) and renders the whole page. */
 export async function buildReport(pool: DatabasePool, options: BuildOptions): Promise<BuiltReport> {
   const topUsers = options.topUsers ?? 8;
+  const detailUsers = Math.min(topUsers, 4);
   const query: ReportQuery = {
     since: options.since,
     now: options.now ?? new Date(),
     volume: options.volume,
     user: options.user,
-    detailUsers: options.links === 'anchors' ? topUsers : 0,
+    detailUsers: options.links === 'anchors' ? detailUsers : 0,
   };
   const data = await loadReportData(pool, query);
   const suffix = options.linkQuery ? `?${options.linkQuery}` : '';

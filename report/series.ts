@@ -26,12 +26,17 @@ export interface VolumeStack {
   othersCount: number;
 }
 
+/**
+ * The days drawn, ending on `now`'s day: every day for windows up to 120 days, every 7th day beyond (a year is 53
+ * points; each still shows the last measurement on or before it). Fewer points keep a year's charts quick to draw.
+ */
 export function dayRange(since: Date, now: Date): number[] {
   const first = Math.floor(since.getTime() / dayMs);
   const last = Math.floor(now.getTime() / dayMs);
+  const step = last - first > 120 ? 7 : 1;
   const days: number[] = [];
-  for (let day = first; day <= last; day++) days.push(day);
-  return days;
+  for (let day = last; day >= first; day -= step) days.push(day);
+  return days.reverse();
 }
 
 /** The history carried forward onto `days` (0 before the first measurement). */
