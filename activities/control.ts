@@ -4,6 +4,7 @@ import { recordIssuedScan } from '../db/scan-authority.js';
 import { permanentDatabaseError } from '../db/permanent-errors.js';
 import { recordPermanentFailure, recordScanCompleted, recordScanFailed, type ApplyOutcome } from '../db/scans.js';
 import { claimStaleUsers } from '../db/sweep.js';
+import { recordSweepRun } from '../db/fleet-health.js';
 import { acceptScanRequest, type RequestAcceptance } from '../db/requests.js';
 import { findWorkTarget } from '../db/users.js';
 import { ApplicationFailure } from '@temporalio/common';
@@ -125,6 +126,7 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
         leaseMs: config.sweep.requestLeaseMs,
         now: new Date(),
       });
+      await recordSweepRun(pool, { at: new Date(), claimId: input.claimId, claimed: claimed.length });
       return claimed.map((claim) => ({
         version: 1,
         requestId: claim.requestId,
@@ -169,6 +171,8 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
       }
       if (result.applied) {
         if (input.type === 'scan.completed' && result.refusal === undefined) {
+          const { startedAt, finishedAt } = input.message;
+          metrics?.recordScanDuration((Date.parse(finishedAt) - Date.parse(startedAt)) / 1000);
           const { unreadable, vanished, otherDevice, otherErrors } = input.message.errors;
           metrics?.recordScanResult({
             status: input.message.status,
@@ -176,7 +180,8 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
           });
         } else {
           const reason = result.refusal?.reason ?? (input.type === 'scan.failed' ? input.message.reason : 'unknown');
-          metrics?.recordScanResult({ status: 'failed', errors: {}, reason });
+          metrics?.recordScanResult({ status: 'failed', errors: {} });
+          metrics?.recordScanFailure(reason);
         }
       }
       return {

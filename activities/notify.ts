@@ -17,6 +17,9 @@ import type { DatabasePool } from '../db/pool.js';
 import { createMailer, PermanentMailError, type MailTransport } from '../notify/mailer.js';
 import { planNotification, planSettings } from '../notify/outbox.js';
 import type { NotifyLevel } from '../notify/policy.js';
+import type { NotifyMetrics } from '../workers/metrics.js';
+import { recentUsage } from '../db/usage-history.js';
+import { historyLimit } from '../notify/history-block.js';
 
 /**
  * The notification activities the applyScan workflow calls (DESIGN §7): decide, then send. Deciding writes the
@@ -34,6 +37,7 @@ export interface NotifyActivityDeps {
   now?: () => Date;
   /** How long one send attempt may hold a row before another attempt may try (default 3 minutes). */
   sendLeaseMs?: number;
+  metrics?: NotifyMetrics;
 }
 
 export interface DecideNotificationResult {
@@ -72,7 +76,7 @@ export interface NotifyActivities {
 }
 
 export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActivities {
-  const { pool, config } = deps;
+  const { pool, config, metrics } = deps;
   const now = deps.now ?? ((): Date => new Date());
   const leaseMs = deps.sendLeaseMs ?? 3 * 60_000;
   let transport = deps.transport;
@@ -112,9 +116,11 @@ export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActiviti
           throw ApplicationFailure.nonRetryable(`User ${scan.userId} of scan ${scan.scanId} is gone.`, 'UnknownUser');
 
         const at = now();
-        const plan = planNotification({ scan, user, state, settings, now: at });
+        const history = scan.scanNow ? await recentUsage(tx, scan.userId, scan.scanNow, historyLimit) : [];
+        const plan = planNotification({ scan, user, state, settings, now: at, history });
         const row = plan.outbox ? await insertOutbox(tx, plan.outbox, at) : null;
         if (plan.state !== state) await saveNotifyState(tx, scan.userId, plan.state);
+        if (row && plan.outbox?.status === 'suppressed') metrics?.recordEmail('suppressed');
         return {
           outboxId: row ? row.id.toString() : null,
           level: plan.decision.level,
@@ -168,11 +174,13 @@ export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActiviti
         response = receipt.response;
       } catch (err) {
         const permanent = err instanceof PermanentMailError;
+        metrics?.recordEmail(permanent ? 'rejected' : 'failed');
         await pool.transaction((tx) => markOutboxFailed(tx, id, errorMessage(err), permanent));
         if (permanent) return { status: 'rejected' };
         throw err;
       }
       const sentAt = now();
+      metrics?.recordEmail('sent');
       try {
         await pool.transaction((tx) => markOutboxSent(tx, id, sentAt, response));
       } catch (err) {

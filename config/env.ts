@@ -105,11 +105,15 @@ export interface XfcConfig {
    * unset: results are not signed and the bridge applies none from RabbitMQ (xfc's own go through Temporal).
    */
   resultSigningKey?: string;
+  /** The live report (`xfc report serve`, and `xfc dev`): where it listens. */
+  report: { host: string; port: number };
   metrics: {
     /** Port of xfc's own Prometheus endpoint (0 = off). */
     port: number;
     /** Port of the Temporal SDK runtime's Prometheus endpoint (0 = off). */
     temporalPort: number;
+    /** Database-derived gauges (users unscanned, over quota, last sweep) are refreshed at most this often, ms. */
+    databaseGaugesMaxAgeMs: number;
   };
 }
 
@@ -186,6 +190,11 @@ export function loadConfig(env: Env = process.env): XfcConfig {
     metrics: {
       port: read.integer('XFC_METRICS_PORT', 9464, 0, 65535),
       temporalPort: read.integer('XFC_TEMPORAL_METRICS_PORT', 9465, 0, 65535),
+      databaseGaugesMaxAgeMs: read.integer('XFC_METRICS_DB_MAX_AGE_MS', 15_000, 0, 3_600_000),
+    },
+    report: {
+      host: read.string('XFC_REPORT_HOST', '127.0.0.1'),
+      port: read.integer('XFC_REPORT_PORT', 9466, 0, 65535),
     },
   };
   if (config.scan.heartbeatIntervalMs * 2 > config.scan.heartbeatTimeoutMs) {

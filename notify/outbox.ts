@@ -1,6 +1,7 @@
 import type { XfcConfig } from '../config/env.js';
 import type { AgeBasis, AgeBucket, ScanErrors, TopDirectories } from '../messages/v1/index.js';
 import type { DbId } from '../db/ids.js';
+import type { HistoryPoint } from './history-block.js';
 import { messageIdFor } from './message.js';
 import {
   decideNotification,
@@ -125,6 +126,8 @@ export function planNotification(input: {
   state: StoredNotifyState;
   settings: PlanSettings;
   now: Date;
+  /** The user's recent scans for the email's history table (optional). */
+  history?: HistoryPoint[];
 }): PlannedNotification {
   const { scan, user, state, settings, now } = input;
   const usage = {
@@ -158,7 +161,10 @@ export function planNotification(input: {
   };
   if (decision.email === null) return { decision, state: next, outbox: null };
 
-  const rendered = renderEmail(emailContent(decision.email, scan, user, settings));
+  const rendered = renderEmail({
+    ...emailContent(decision.email, scan, user, settings),
+    ...(input.history ? { history: input.history } : {}),
+  });
   const email = user.email.trim();
   return {
     decision,

@@ -4,6 +4,7 @@ import { formatByteDays, formatBytes, formatExact, formatPercent, percentOf } fr
 import type { AgeBasis, AgeBucket, TopDirectories, TopDirectory } from '../messages/v1/index.js';
 import { quotaLevel, type EmailKind, type NotifyLevel, type PolicyThresholds } from './policy.js';
 import { formatTime } from '../common/time.js';
+import { historyBlock, historyHtml, historyTable, type HistoryBlock, type HistoryPoint } from './history-block.js';
 
 /**
  * The emails themselves (DESIGN §7): calm and useful, never a threat. Pure: the same input gives the same bytes,
@@ -39,6 +40,8 @@ export interface EmailContent {
   /** XFC_MAIL_HELP_URL, linked from both parts; XFC_MAIL_POLICY, what happens if usage stays over quota. */
   helpUrl?: string;
   policy?: string;
+  /** The user's recent scans, this one included (shown when there are at least two). */
+  history?: HistoryPoint[];
 }
 
 export interface RenderedEmail {
@@ -58,7 +61,8 @@ type Block =
   | { type: 'table'; headers: string[]; rows: string[][]; right: number[] }
   | { type: 'commands'; lines: Array<[command: string, comment: string]> }
   | { type: 'small'; text: string }
-  | { type: 'link'; text: string; url: string };
+  | { type: 'link'; text: string; url: string }
+  | HistoryBlock;
 
 /** Renders the subject and both bodies. */
 export function renderEmail(content: EmailContent): RenderedEmail {
@@ -200,6 +204,12 @@ function buildBlocks(content: EmailContent): Block[] {
   });
   blocks.push({ type: 'p', text: ageBasisSentence(scan.ageBasis) });
   blocks.push({ type: 'p', text: forecastSentence(content) });
+
+  const history = historyBlock(content.history ?? [], content.quotas);
+  if (history) {
+    blocks.push({ type: 'h', text: 'Your recent scans' });
+    blocks.push(history);
+  }
 
   const top = topDirectoryView(content);
   if (top.rows.length > 0) {
@@ -380,6 +390,13 @@ function toText(blocks: Block[]): string {
         const width = Math.max(...block.lines.map(([command]) => command.length));
         return block.lines.map(([command, comment]) => `  ${command.padEnd(width)}   # ${comment}`).join('\n');
       }
+      case 'history': {
+        const table = historyTable(block);
+        return formatTable(table.headers, table.rows, table.right)
+          .split('\n')
+          .map((line) => `  ${line}`)
+          .join('\n');
+      }
     }
   });
   return `${parts.join('\n\n')}\n`;
@@ -432,6 +449,8 @@ function toHtml(subject: string, blocks: Block[]): string {
               `${escapeHtml(command)}   <span style="color:#616e7c;"># ${escapeHtml(comment)}</span>`,
           )
           .join('\n')}</pre>`;
+      case 'history':
+        return historyHtml(block, escapeHtml);
     }
   });
   return [

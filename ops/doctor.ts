@@ -17,6 +17,7 @@ import { createMailer } from '../notify/mailer.js';
 import { parseSender } from '../notify/message.js';
 import { sweepScheduleId } from '../temporal/names.js';
 import { temporalTls } from '../temporal/tls.js';
+import { checkScanFreshness } from './doctor-freshness.js';
 import { readDevState, type DevState } from './dev-state.js';
 import { checkDjangoCoexistence } from './doctor-django.js';
 import { devPaths } from './paths.js';
@@ -33,7 +34,7 @@ import { checkTemporalNamespace } from './temporal-namespace-check.js';
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export interface Check {
-  area: 'PostgreSQL' | 'RabbitMQ' | 'Temporal' | 'SMTP' | 'XFC_ROOT';
+  area: 'PostgreSQL' | 'RabbitMQ' | 'Temporal' | 'SMTP' | 'XFC_ROOT' | 'Scans';
   name: string;
   status: CheckStatus;
   detail: string;
@@ -560,6 +561,7 @@ export async function runDoctor(
     ['RabbitMQ', (add) => checkRabbitMq(config, add)],
     ['Temporal', (add) => checkTemporal(config, add, scanPollers)],
     ['SMTP', (add) => checkSmtp(config, dev, add)],
+    ['Scans', (add) => checkScanFreshness(config, add)],
   ];
   const scanPollers: string[] = [];
   const guarded = async ([area, run]: [Check['area'], (add: Add) => Promise<void>]): Promise<Check[]> => {

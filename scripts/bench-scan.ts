@@ -22,6 +22,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { seededRandom } from '../common/random.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = join(tmpdir(), 'xfc-bench');
@@ -51,18 +52,6 @@ function parseArgs(argv: string[]): Options {
 }
 
 // ---- trees ----------------------------------------------------------------------------------------------------
-
-/** mulberry32: a small deterministic generator, so every machine builds the same trees. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
@@ -95,7 +84,7 @@ const extensions = ['.nc', '.nc', '.nc', '.grib', '.h5', '.txt', '.log', '.png',
  * from one file to thousands (lognormal), 1% symlinks, a few hard links, names with dates and numbers.
  */
 function makeRealisticTree(root: string, files: number, seed: number): void {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   fs.mkdirSync(root, { recursive: true });
   const dirs: Array<{ path: string; depth: number }> = [{ path: root, depth: 0 }];
   for (let p = 0; p < 20; p++) {
@@ -152,7 +141,7 @@ function makeRealisticTree(root: string, files: number, seed: number): void {
 }
 
 function makeFlatTree(root: string, files: number, seed: number): void {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   fs.mkdirSync(root, { recursive: true });
   for (let i = 0; i < files; i++) makeFile(join(root, `sample_${String(i).padStart(6, '0')}.nc`), fileSize(rand));
 }

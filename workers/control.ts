@@ -27,7 +27,7 @@ export async function createControlWorker(deps: ControlWorkerDeps): Promise<Work
     // A database error no retry can fix ends the activity instead of retrying it forever.
     activities: withPermanentFailures({
       ...createControlActivities({ pool, publisher, config, metrics }),
-      ...createNotifyActivities({ pool, config }),
+      ...createNotifyActivities({ pool, config, ...(metrics ? { metrics } : {}) }),
     }),
   });
 }

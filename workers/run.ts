@@ -8,7 +8,9 @@ import { connectTemporal } from '../temporal/client.js';
 import { applySweepSchedule } from '../temporal/schedule.js';
 import { temporalTls } from '../temporal/tls.js';
 import { createControlWorker } from './control.js';
-import { XfcMetrics } from './metrics.js';
+import { XfcMetrics, unscannedWithinDays } from './metrics.js';
+import { DeadLetterCounter } from './dead-letter-count.js';
+import { readFleetHealth } from '../db/fleet-health.js';
 import { createScanWorker } from './scan.js';
 
 export const workerRoles = ['control', 'scan', 'all'] as const;
@@ -72,6 +74,20 @@ export async function startWorkers(config: XfcConfig, role: WorkerRole, log = co
     const schedule = await applySweepSchedule(client, config);
     log(`schedule ${schedule.scheduleId}: ${schedule.created ? 'created' : 'updated'} (every ${schedule.every})`);
     await client.connection.close();
+    // The outcome gauges (users unscanned, over quota, last sweep, dead letters) are computed on scrape.
+    const deadLetters = new DeadLetterCounter(config.amqpUrl);
+    cleanups.push(() => deadLetters.close());
+    metrics.attachOutcomeSources({
+      fleetHealth: () =>
+        readFleetHealth(pool, {
+          now: new Date(),
+          warnPercent: config.notify.warnPercent,
+          overPercent: config.notify.overPercent,
+          withinDays: unscannedWithinDays,
+        }),
+      deadLetters: () => deadLetters.count(),
+      maxAgeMs: config.metrics.databaseGaugesMaxAgeMs,
+    });
     workers.push(await createControlWorker({ config, connection, pool, publisher, metrics }));
     log(`control worker: task queue ${config.temporal.controlTaskQueue}`);
   }

@@ -6,6 +6,7 @@ import { startDevStack, type DevStack } from '../../ops/dev-stack.js';
 import { migrationNames } from '../../db/migrate.js';
 import { userWorkflowsUrl } from '../../temporal/client.js';
 import { xfcCommand } from '../../common/invocation.js';
+import { startDevReport } from '../../report/dev-report.js';
 
 /** A path as a person typing in this directory would write it. */
 export function shortPath(path: string): string {
@@ -102,11 +103,15 @@ export const devCommand: CommandModule = {
     const config = loadConfig();
     console.log('xfc dev: starting …');
     const stack = await startDevStack({ config });
-    console.log(`\nxfc dev is running. Ctrl-C stops it.\n${describeStack(stack).join('\n')}`);
+    const report = await startDevReport(stack.config);
+    console.log(
+      `\nxfc dev is running. Ctrl-C stops it.\n${describeStack(stack).join('\n')}\n  ${'report'.padEnd(17)}${report.banner}`,
+    );
     console.log(
       `\nNext: \`${xfcCommand('demo')}\` in another terminal (a demo tree, scans, an email), ` +
         `\`${xfcCommand('doctor')}\`, \`${xfcCommand('users list')}\`.\n`,
     );
     await runUntilSignal(stack);
+    await report.stop();
   },
 };

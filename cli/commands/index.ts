@@ -70,6 +70,12 @@ export const commandCatalog: CommandEntry[] = [
     load: async () => (await import('./notify.js')).notifyCommand,
   },
   {
+    name: 'report',
+    usage: 'report',
+    describe: 'Usage history and scan health as one self-contained HTML page (or serve it: report serve)',
+    load: async () => (await import('./report.js')).reportCommand,
+  },
+  {
     name: 'dev',
     usage: 'dev',
     describe:

@@ -66,7 +66,7 @@ WHERE to_regclass('xfc_control_user') IS NOT NULL \gexec
 SELECT format('GRANT UPDATE (used_bytes, allocated_bytes) ON TABLE xfc_control_cachedisk TO %I', :'runtime')
 WHERE to_regclass('xfc_control_cachedisk') IS NOT NULL \gexec
 SELECT format('GRANT SELECT, INSERT, UPDATE ON TABLE %I TO %I', tbl, :'runtime')
-FROM unnest(ARRAY['xfc_scan', 'xfc_user_state', 'xfc_notification', 'xfc_scan_request']) AS tbl
+FROM unnest(ARRAY['xfc_scan', 'xfc_user_state', 'xfc_notification', 'xfc_scan_request', 'xfc_sweep_run']) AS tbl
 WHERE to_regclass(tbl) IS NOT NULL \gexec
 -- Issued scans are written once and never changed.
 SELECT format('GRANT SELECT, INSERT ON TABLE xfc_scan_issued TO %I', :'runtime')

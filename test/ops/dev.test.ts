@@ -100,6 +100,7 @@ describe('xfc dev', () => {
       XFC_MAIL_FROM: 'JASMIN XFC <xfc@example.org>',
       XFC_METRICS_PORT: '0',
       XFC_TEMPORAL_METRICS_PORT: '0',
+      XFC_REPORT_PORT: String(await freePort()),
     };
     dev = spawnXfc(['dev'], env);
   });
@@ -157,6 +158,13 @@ describe('xfc dev', () => {
     assert.deepEqual(scan, { bytes: 300_000n, status: 'complete' });
     const mailDir = join(varDir, 'mail');
     await waitFor('the email file', () => existsSync(mailDir) && readdirSync(mailDir).some((f) => f.endsWith('.eml')));
+    // The live report the banner names draws alice's scan, read-only.
+    const reportUrl = new RegExp(`report +(http://127\\.0\\.0\\.1:${env.XFC_REPORT_PORT}/)`).exec(dev.output())?.[1];
+    assert.ok(reportUrl, 'the banner prints the report URL');
+    const page = await fetch(`${reportUrl}user/alice`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<h2>User alice[\s\S]*<svg/);
+    assert.equal((await fetch(reportUrl, { method: 'POST' })).status, 405);
     const [file] = readdirSync(mailDir).filter((name) => name.endsWith('.eml'));
     assert.match(readFileSync(join(mailDir, file!), 'utf8'), /To: alice@example\.org/);
   });

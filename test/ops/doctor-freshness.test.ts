@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'slonik';
+import { loadConfig } from '../../config/env.js';
+import { recordSweepRun } from '../../db/fleet-health.js';
+import { migrate } from '../../db/migrate.js';
+import { openPool, type DatabasePool } from '../../db/pool.js';
+import { checkScanFreshness } from '../../ops/doctor-freshness.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { insertUser } from '../support/users.js';
+
+describe('xfc doctor: scan freshness', () => {
+  let db: TestDatabase;
+  let pool: DatabasePool;
+  const now = new Date('2026-12-05T12:00:00Z');
+
+  before(async () => {
+    db = await createTestDatabase();
+    await migrate(db.url);
+    pool = await openPool(db.url);
+    for (const name of ['alice', 'bob', 'carol']) await insertUser(pool, { name, mountpoint: '/work/xfc/vol1' });
+  });
+  after(async () => {
+    await pool?.end();
+    await db?.drop();
+  });
+
+  async function run(): Promise<Map<string, { status: string; detail: string }>> {
+    const checks = new Map<string, { status: string; detail: string }>();
+    await checkScanFreshness(
+      loadConfig({ XFC_DATABASE_URL: db.url }),
+      (name, status, detail) => {
+        checks.set(name, { status, detail });
+      },
+      now,
+    );
+    return checks;
+  }
+
+  it('warns when no sweep ran and nobody was scanned, naming who', async () => {
+    const checks = await run();
+    assert.equal(checks.get('last sweep')?.status, 'warn');
+    assert.match(checks.get('never scanned')?.detail ?? '', /^3 of 3 users: "alice", "bob", "carol"$/);
+  });
+
+  it('is ok when the sweep ran minutes ago and everyone was scanned within two days, and warns on a stale one', async () => {
+    await recordSweepRun(pool, { at: new Date(now.getTime() - 5 * 60_000), claimId: 'test', claimed: 0 });
+    await pool.query(
+      sql.unsafe`UPDATE xfc_control_user SET last_scanned = ${new Date(now.getTime() - 3_600_000).toISOString()}::timestamptz`,
+    );
+    let checks = await run();
+    assert.deepEqual(
+      [...checks.values()].map((check) => check.status),
+      ['ok', 'ok', 'ok'],
+    );
+    await pool.query(
+      sql.unsafe`UPDATE xfc_control_user SET last_scanned = ${new Date(now.getTime() - 5 * 86_400_000).toISOString()}::timestamptz WHERE name = 'bob'`,
+    );
+    checks = await run();
+    assert.equal(checks.get('oldest scan')?.status, 'warn');
+    assert.match(checks.get('oldest scan')?.detail ?? '', /1 of 3 scanned users not within 2 days/);
+  });
+});
