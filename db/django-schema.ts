@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { clockSkewMs } from './scan-authority.js';
 
 /**
  * Which of the Django app's coming schema changes this database has. The app's master has neither; its branch
@@ -36,14 +37,18 @@ export async function readDjangoSchema(db: CommonQueryMethods): Promise<DjangoSc
 /**
  * After Django's 0002 added `last_scanned` (every row 1900-01-01), copies xfc's own values in, never moving one
  * backwards. Run by `xfc db migrate` and at every start-up (after the migrations); each apply also writes its user.
+ * A value of xfc's in the future (written before results were checked, issue 13) is not copied: it counts as stale,
+ * and Django's column is never written ahead of the database's clock; that user's next scan writes both.
  * Returns how many users it moved forward (0 while Django's column is absent).
  */
 export async function syncDjangoLastScanned(client: pg.ClientBase): Promise<number> {
   const found = await client.query<{ lastScanned: boolean }>(schemaQuery.sql, [...schemaQuery.values]);
   if (!found.rows[0]?.lastScanned) return 0;
-  const moved = await client.query(`
-    UPDATE xfc_control_user u SET last_scanned = s.last_scanned
+  const moved = await client.query(
+    `UPDATE xfc_control_user u SET last_scanned = s.last_scanned
     FROM xfc_user_state s
-    WHERE s.user_id = u.id AND s.last_scanned > u.last_scanned`);
+    WHERE s.user_id = u.id AND s.last_scanned > u.last_scanned AND s.last_scanned <= now() + $1::interval`,
+    [`${clockSkewMs / 1000} seconds`],
+  );
   return moved.rowCount ?? 0;
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { clockSkewMs } from '../db/scan-authority.js';
 
 /**
  * `xfc doctor`'s checks of living beside the Django app: where the app's schema is (master, or its branch's
@@ -74,9 +75,11 @@ async function checkDjangoSchema(client: pg.ClientBase): Promise<DjangoFinding> 
   const behind = state.lastScanned
     ? Number(
         (
-          await client.query<{ n: string }>(`
-            SELECT count(*) AS n FROM xfc_control_user u JOIN xfc_user_state s ON s.user_id = u.id
-            WHERE s.last_scanned > u.last_scanned`)
+          await client.query<{ n: string }>(
+            `SELECT count(*) AS n FROM xfc_control_user u JOIN xfc_user_state s ON s.user_id = u.id
+             WHERE s.last_scanned > u.last_scanned AND s.last_scanned <= now() + $1::interval`,
+            [`${clockSkewMs / 1000} seconds`],
+          )
         ).rows[0]?.n ?? 0,
       )
     : 0;

@@ -221,7 +221,7 @@ describe('xfc users', () => {
     assert.match(shown.stdout, /notification +level ok; last sent never/);
     assert.match(
       shown.stdout,
-      /Recent scans \(newest first\):\nAPPLIED .*\n-+.*\n.*2026-11-01 10:00 UTC +complete +4\.0 TiB +100\.0 TiB·day/,
+      /Recent scans \(newest first\):\nAPPLIED .*\n-+.*\n.*2026-11-01 10:00 UTC +complete +4\.0 TiB +4\.0 TiB +100\.0 TiB·day/,
     );
 
     const json = JSON.parse((await xfc(t.db.url, 'users', 'show', 'bob', '--json')).stdout) as {

@@ -9,7 +9,6 @@ import { backfillUsers } from '../../backfill/index.js';
 import { TiB } from '../../common/units.js';
 import { migrate, migrationsTable, releaseLastScanned } from '../../db/migrate.js';
 import { openPool } from '../../db/pool.js';
-import { recordScanCompleted } from '../../db/scans.js';
 import { claimStaleUsers } from '../../db/sweep.js';
 import { getUser, listUsers } from '../../db/users.js';
 import { checkDjangoCoexistence } from '../../ops/doctor-django.js';
@@ -21,7 +20,7 @@ import {
   loadDjangoDump,
   type DjangoMigration,
 } from './django.js';
-import { completedScan, rowsFixturePath, runSql, withClient } from './helpers.js';
+import { completedScan, recordOwnScan, rowsFixturePath, runSql, withClient } from './helpers.js';
 
 /**
  * Every order in which xfc and the Django app (master's 0001, then the branch's 0002–0005) can meet on one
@@ -31,6 +30,12 @@ import { completedScan, rowsFixturePath, runSql, withClient } from './helpers.js
  */
 
 const allSteps: DjangoMigration[] = ['0001', '0002', '0003', '0004', '0005'];
+/**
+ * Scans are dated a day apart from 60 days ago: a result dated ahead of the database's clock is refused (issue 13),
+ * and the file runs 23 rounds of xfc's work plus 4 scans of a live pool.
+ */
+const dayMs = 86_400_000;
+const firstDay = Date.now() - 60 * dayMs;
 const oldXfcMigrations = new URL('./fixtures/xfc-before-django-coexistence/', import.meta.url);
 
 describe('living beside the Django app, in every order', () => {
@@ -94,7 +99,7 @@ describe('living beside the Django app, in every order', () => {
       });
       assert.equal(report.failures.length, 0, `${label}: backfill`);
       // A sweep claims users (the never-scanned newcomer first), scans are applied.
-      const now = new Date(Date.UTC(2026, 11, 1) + round * 86_400_000);
+      const now = new Date(firstDay + round * dayMs);
       const claimed = await claimStaleUsers(pool, { batchSize: 100, rescanAfterMs: 0, leaseMs: 0, now });
       assert.ok(
         claimed.some((user) => user.username === newcomer),
@@ -108,9 +113,9 @@ describe('living beside the Django app, in every order', () => {
           temporalByteDays: BigInt(round) * 5000n,
           scanId: `${username}-${round}-${'x'.repeat(8)}`,
         });
-        const outcome = await recordScanCompleted(pool, scan);
+        const outcome = await recordOwnScan(pool, scan);
         assert.deepEqual([outcome.applied, outcome.usageUpdated], [true, true], `${label}: apply ${username}`);
-        assert.equal((await recordScanCompleted(pool, scan)).applied, false, `${label}: applied once`);
+        assert.equal((await recordOwnScan(pool, scan)).applied, false, `${label}: applied once`);
       }
       const listed = await listUsers(pool);
       const alice = listed.find((user) => user.username === 'alice');
@@ -189,9 +194,9 @@ describe('living beside the Django app, in every order', () => {
     try {
       for (const [index, step] of allSteps.slice(1).entries()) {
         await djangoMigrate(db.url, step);
-        const now = new Date(Date.UTC(2027, 0, 1 + index)).toISOString();
+        const now = new Date(firstDay + (40 + index) * dayMs).toISOString();
         const scan = completedScan({ username: 'carol', now, bytes: 1n, temporalByteDays: 1n });
-        assert.equal((await recordScanCompleted(live, scan)).usageUpdated, true, `live pool after ${step}`);
+        assert.equal((await recordOwnScan(live, scan)).usageUpdated, true, `live pool after ${step}`);
         await xfcWorks(db, index + 2, `after Django ${step}`);
       }
     } finally {
@@ -319,7 +324,7 @@ describe('living beside the Django app, in every order', () => {
     try {
       const [claimed] = await claimStaleUsers(pool, { batchSize: 5, rescanAfterMs: 0, leaseMs: 0, now: new Date() });
       assert.equal(claimed?.userId, 9007199254740993n, 'not rounded to 2^53');
-      const outcome = await recordScanCompleted(
+      const outcome = await recordOwnScan(
         pool,
         completedScan({ username: 'wide', now: '2026-12-01T00:00:00Z', bytes: 7n, temporalByteDays: 9n }),
       );

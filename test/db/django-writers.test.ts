@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { recordScanCompleted } from '../../db/scans.js';
 import { checkDjangoCoexistence } from '../../ops/doctor-django.js';
-import { completedScan, migratedDatabase, runSql, withClient, type MigratedDatabase } from './helpers.js';
+import {
+  completedScan,
+  migratedDatabase,
+  recordOwnScan,
+  runSql,
+  withClient,
+  type MigratedDatabase,
+} from './helpers.js';
 
 /**
  * The app writes the same rows: an admin save writes every column of the row it loaded, `xfc_fix_quotas` zeroes
@@ -54,7 +60,7 @@ describe('conflicting writers on Django rows', () => {
           loaded.cache_disk_id,
         ],
       );
-      const applying = recordScanCompleted(
+      const applying = recordOwnScan(
         t.pool,
         completedScan({ username: 'alice', now: '2026-12-01T00:00:00Z', bytes: 4242n, temporalByteDays: 8484n }),
       );
@@ -95,7 +101,7 @@ describe('conflicting writers on Django rows', () => {
       assert.match(writers?.detail ?? '', /volumes' used_bytes differ/);
       assert.match(writers?.fix ?? '', /xfc_fix_quotas/);
       // The next scan puts it right, and keeps the admin's email.
-      await recordScanCompleted(
+      await recordOwnScan(
         t.pool,
         completedScan({ username: 'alice', now: '2026-12-02T00:00:00Z', bytes: 4242n, temporalByteDays: 8484n }),
       );
@@ -110,7 +116,7 @@ describe('conflicting writers on Django rows', () => {
   });
 
   it("detects the app's xfc_fix_quotas zeroing every user's and volume's usage", async () => {
-    await recordScanCompleted(
+    await recordOwnScan(
       t.pool,
       completedScan({ username: 'carol', now: '2026-12-03T00:00:00Z', bytes: 10n, temporalByteDays: 20n }),
     );

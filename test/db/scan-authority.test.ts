@@ -9,7 +9,7 @@ import { maxBigint, recentScans, recordScanCompleted, recordScanFailed } from '.
 import { claimStaleUsers } from '../../db/sweep.js';
 import { completedScan, insertDisk, insertDjangoUsers, migratedDatabase, type MigratedDatabase } from './helpers.js';
 
-const usageRow = z.object({ quotaUsed: z.bigint(), totalUsed: z.bigint(), lastScanned: z.date() });
+const usageRow = z.object({ quotaUsed: z.bigint(), totalUsed: z.bigint(), lastScanned: z.date().nullable() });
 const countRow = z.object({ n: z.number() });
 
 /**
@@ -29,10 +29,11 @@ describe('results carry their authority', () => {
     await t.close();
   });
 
+  // last_scanned is xfc's copy (xfc_user_state): on the app's master Django's column does not exist (issue 14).
   const usage = (name: string): Promise<z.infer<typeof usageRow>> =>
     t.pool.one(sql.type(usageRow)`
-      SELECT quota_used AS "quotaUsed", total_used AS "totalUsed", last_scanned AS "lastScanned"
-      FROM xfc_control_user WHERE name = ${name}`);
+      SELECT u.quota_used AS "quotaUsed", u.total_used AS "totalUsed", s.last_scanned AS "lastScanned"
+      FROM xfc_control_user u LEFT JOIN xfc_user_state s ON s.user_id = u.id WHERE u.name = ${name}`);
   const scanRows = (username: string): Promise<number> =>
     t.pool.oneFirst(sql.type(countRow)`SELECT count(*)::int AS n FROM xfc_scan WHERE username = ${username}`);
   const issue = (scanId: string, username: string, workDir = workDirOf(username)): Promise<void> =>
@@ -107,11 +108,14 @@ describe('results carry their authority', () => {
     assert.deepEqual([outcome.applied, outcome.usageUpdated, outcome.refusal], [true, true, undefined]);
     const after = await usage('victim');
     assert.equal(after.totalUsed, 7n * TiB);
+    assert.ok(after.lastScanned, 'last_scanned is written');
     assert.ok(after.lastScanned.getTime() <= Date.now() + 1_000, 'last_scanned is never in the future');
   });
 
   it('unfreezes a user whose last_scanned was already in the future: stale for the sweep, reported, overwritten', async () => {
-    await t.pool.query(sql.unsafe`UPDATE xfc_control_user SET last_scanned = '2099-01-01' WHERE name = 'frozen'`);
+    await t.pool.query(sql.unsafe`
+      INSERT INTO xfc_user_state (user_id, last_scanned) SELECT id, '2099-01-01' FROM xfc_control_user WHERE name = 'frozen'
+      ON CONFLICT (user_id) DO UPDATE SET last_scanned = EXCLUDED.last_scanned`);
     assert.deepEqual(await usersScannedInTheFuture(t.pool), ['frozen']);
     const claimed = await claimStaleUsers(t.pool, {
       batchSize: 100,
@@ -124,9 +128,14 @@ describe('results carry their authority', () => {
       'the sweep claims a user frozen in the future',
     );
     await issue('issued-frozen', 'frozen');
-    const outcome = await recordScanCompleted(t.pool, result('frozen', { scanId: 'issued-frozen' }));
+    const real = result('frozen', { scanId: 'issued-frozen' });
+    const outcome = await recordScanCompleted(t.pool, real);
     assert.equal(outcome.usageUpdated, true);
-    assert.equal((await usage('frozen')).totalUsed, 7n * TiB);
+    assert.deepEqual(await usage('frozen'), {
+      quotaUsed: 70n * TiB,
+      totalUsed: 7n * TiB,
+      lastScanned: new Date(real.now),
+    });
     assert.deepEqual(await usersScannedInTheFuture(t.pool), []);
   });
 
