@@ -32,7 +32,9 @@ try {
   let started = performance.now();
   const { scans } = await generateHistory(pool, { users, days, now });
   await pool.query(sql.unsafe`VACUUM ANALYZE xfc_scan`);
-  console.log(`history: ${users} users, ${scans} scans, generated in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `history: ${users} users, ${scans} scans, generated in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
 
   const since = new Date(now.getTime() - days * 86_400_000);
   const build = async (): Promise<{ ms: number; bytes: number }> => {
@@ -48,7 +50,9 @@ try {
   };
   started = performance.now();
   const cold = await build();
-  console.log(`first build (ECharts loaded, caches cold): ${(cold.ms / 1000).toFixed(2)} s, page ${(cold.bytes / 1024).toFixed(0)} KiB`);
+  console.log(
+    `first build (ECharts loaded, caches cold): ${(cold.ms / 1000).toFixed(2)} s, page ${(cold.bytes / 1024).toFixed(0)} KiB`,
+  );
   const builds: number[] = [];
   const peers: number[] = [];
   for (let run = 0; run < runs; run++) {
