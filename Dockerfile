@@ -9,7 +9,7 @@ ARG NODE_IMAGE=node:20.20.2-bookworm-slim
 
 # --- build: compile TypeScript and bundle the workflows ----------------------------------------------------------
 FROM ${NODE_IMAGE} AS build
-# python3, make and a C compiler build the native walker (native/, binding.gyp) with the node-gyp npm ships,
+# python3, make and a C compiler build the native walker (lib/walker/native/, binding.gyp) with the node-gyp npm ships,
 # against the Node headers the image has in /usr/local/include/node.
 RUN apt-get update \
   && apt-get install -y --no-install-recommends python3 make g++ \

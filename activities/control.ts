@@ -1,4 +1,4 @@
-import type { XfcConfig } from '../config/env.js';
+import type { XfcConfig } from '../lib/config/env.js';
 import type { DatabasePool } from '../db/pool.js';
 import { recordIssuedScan } from '../db/scan-authority.js';
 import { permanentDatabaseError } from '../db/permanent-errors.js';
@@ -8,7 +8,7 @@ import { recordSweepRun } from '../db/fleet-health.js';
 import { acceptScanRequest, type RequestAcceptance } from '../db/requests.js';
 import { findWorkTarget } from '../db/users.js';
 import { ApplicationFailure } from '@temporalio/common';
-import { InvalidMessageError, type Publisher } from '../amqp/publisher.js';
+import { InvalidMessageError, type Publisher } from '../lib/amqp/publisher.js';
 import type {
   AgeBasis,
   MessageBody,
@@ -17,8 +17,8 @@ import type {
   ScanFailed,
   ScanFailureReason,
   ScanRequest,
-} from '../messages/v1/index.js';
-import type { ApplyScanInput } from '../workflows/types.js';
+} from '../lib/messages/v1/index.js';
+import type { ApplyScanInput } from '../lib/temporal/contracts.js';
 import type { ControlMetrics } from '../workers/metrics.js';
 import { checkWorkDirPath } from './work-dir.js';
 

@@ -1,7 +1,7 @@
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { errorMessage } from '../common/errors.js';
-import type { XfcConfig } from '../config/env.js';
+import { errorMessage } from '../lib/common/errors.js';
+import type { XfcConfig } from '../lib/config/env.js';
 import {
   claimOutbox,
   findOutboxByScan,
@@ -14,12 +14,12 @@ import {
   saveNotifyState,
 } from '../db/notifications.js';
 import type { DatabasePool } from '../db/pool.js';
-import { createMailer, PermanentMailError, type MailTransport } from '../notify/mailer.js';
-import { planNotification, planSettings } from '../notify/outbox.js';
-import type { NotifyLevel } from '../notify/policy.js';
+import { createMailer, PermanentMailError, type MailTransport } from '../lib/notify/mailer.js';
+import { planNotification, planSettings } from '../lib/notify/outbox.js';
+import type { NotifyLevel } from '../lib/notify/policy.js';
 import type { NotifyMetrics } from '../workers/metrics.js';
 import { recentUsage } from '../db/usage-history.js';
-import { historyLimit } from '../notify/history-block.js';
+import { historyLimit } from '../lib/notify/history-block.js';
 
 /**
  * The notification activities the applyScan workflow calls (DESIGN §7): decide, then send. Deciding writes the
@@ -45,7 +45,7 @@ export interface DecideNotificationResult {
   outboxId: string | null;
   level: NotifyLevel;
   kind: string | null;
-  /** A code from notify/policy.ts `decisionReasons`, e.g. 'level-rose', 'unchanged', 'notify-off'. */
+  /** A code from lib/notify/policy.ts `decisionReasons`, e.g. 'level-rose', 'unchanged', 'notify-off'. */
   reason: string;
 }
 

@@ -1,6 +1,6 @@
 import { lstat, realpath } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import type { ScanFailureReason } from '../messages/v1/index.js';
+import type { ScanFailureReason } from '../lib/messages/v1/index.js';
 
 export type WorkDirVerdict = { ok: true } | { ok: false; reason: ScanFailureReason; message: string };
 

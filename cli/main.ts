@@ -1,8 +1,8 @@
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { ConfigError } from '../config/env.js';
-import { ExitCode, UserError, errorMessage } from '../common/errors.js';
-import { xfcVersion } from '../common/version.js';
+import { ConfigError } from '../lib/config/env.js';
+import { ExitCode, UserError, errorMessage } from '../lib/common/errors.js';
+import { xfcVersion } from '../lib/common/version.js';
 import { commandCatalog } from './commands/index.js';
 import { exitQuietlyOnClosedPipes } from './output.js';
 

@@ -1,8 +1,8 @@
-import { formatDuration } from '../common/duration.js';
-import { formatByteDays, formatBytes, formatExact } from '../common/units.js';
-import type { ScanReport, TopDirectory } from '../messages/v1/scan-report.js';
-import type { WalkProgress } from '../walker/index.js';
-import { formatTable } from './table.js';
+import { formatDuration } from '../lib/common/duration.js';
+import { formatByteDays, formatBytes, formatExact } from '../lib/common/units.js';
+import type { ScanReport, TopDirectory } from '../lib/messages/v1/scan-report.js';
+import type { WalkProgress } from '../lib/walker/index.js';
+import { formatTable } from '../lib/common/table.js';
 
 export interface ScanHeader {
   root: string;

@@ -1,6 +1,6 @@
-import { formatByteDays, formatBytes, formatExact } from '../common/units.js';
+import { formatByteDays, formatBytes, formatExact } from '../lib/common/units.js';
 import type { ScanProgress } from '../activities/scan.js';
-import type { ScanUserResult } from '../workflows/types.js';
+import type { ScanUserResult } from '../lib/temporal/contracts.js';
 
 /** A few lines on how a scan ended, for `xfc workflow start scan --wait` and `xfc workflow status scan`. */
 export function describeScanResult(result: ScanUserResult): string {

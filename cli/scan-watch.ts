@@ -1,9 +1,9 @@
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ScanProgress, WalkHeartbeat } from '../activities/scan.js';
-import type { XfcConfig } from '../config/env.js';
-import { xfcCommand } from '../common/invocation.js';
-import { pollersOf } from '../ops/pollers.js';
+import type { XfcConfig } from '../lib/config/env.js';
+import { xfcCommand } from '../lib/common/invocation.js';
+import { pollersOf } from './ops/pollers.js';
 import type { ScanProgressView } from '../workflows/scan-user.js';
 import { formatProgressLine } from './scan-output.js';
 

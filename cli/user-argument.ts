@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import { UsageError } from '../common/errors.js';
-import { usernameProblem } from '../common/username.js';
+import { UsageError } from '../lib/common/errors.js';
+import { usernameProblem } from '../lib/common/username.js';
 
 /**
  * One way to name a user in every command: as a positional (`xfc users show alice`, `xfc notify preview alice`,

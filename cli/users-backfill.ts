@@ -1,6 +1,6 @@
-import type { BackfillReport } from '../backfill/index.js';
-import { describeSize, formatByteDays, formatBytes, formatExact } from '../common/units.js';
-import { formatTable } from './table.js';
+import type { BackfillReport } from '../lib/backfill/index.js';
+import { describeSize, formatByteDays, formatBytes, formatExact } from '../lib/common/units.js';
+import { formatTable } from '../lib/common/table.js';
 
 /** The quotas given to new users, stating the unit system, e.g. for the first line of a backfill. */
 export function describeQuotas(temporalByteDays: bigint, hardBytes: bigint): string {

@@ -1,10 +1,10 @@
-import { printable } from '../common/printable.js';
-import { describeForecast, forecastTemporalQuota, type TemporalForecast } from '../common/forecast.js';
-import { formatTime } from '../common/time.js';
-import { formatByteDays, formatBytes, formatExact, formatPercent } from '../common/units.js';
+import { printable } from '../lib/common/printable.js';
+import { describeForecast, forecastTemporalQuota, type TemporalForecast } from '../lib/common/forecast.js';
+import { formatTime } from '../lib/common/time.js';
+import { formatByteDays, formatBytes, formatExact, formatPercent } from '../lib/common/units.js';
 import type { ScanRecord } from '../db/scans.js';
 import type { UserUsage } from '../db/users.js';
-import { formatTable } from './table.js';
+import { formatTable } from '../lib/common/table.js';
 
 /** How `xfc users list` and `xfc users show` print users: human units with %, and JSON for scripts. */
 

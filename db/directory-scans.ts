@@ -1,5 +1,5 @@
 import { sql, type DatabaseTransactionConnection } from 'slonik';
-import type { ScanCompleted } from '../messages/v1/index.js';
+import type { ScanCompleted } from '../lib/messages/v1/index.js';
 import { readDjangoSchema } from './django-schema.js';
 import type { DbId } from './ids.js';
 import { timestamptz } from './values.js';

@@ -1,9 +1,9 @@
 import { sql, type CommonQueryMethods, type DatabaseTransactionConnection } from 'slonik';
 import { z } from 'zod';
 import { dbId, type DbId } from './ids.js';
-import { ageHistogram, scanErrors, topDirectories } from '../messages/v1/index.js';
-import type { NewOutboxEntry, ScanFacts, StoredNotifyState, UserFacts } from '../notify/outbox.js';
-import { emailKinds, notifyLevels } from '../notify/policy.js';
+import { ageHistogram, scanErrors, topDirectories } from '../lib/messages/v1/index.js';
+import type { NewOutboxEntry, ScanFacts, StoredNotifyState, UserFacts } from '../lib/notify/outbox.js';
+import { emailKinds, notifyLevels } from '../lib/notify/policy.js';
 import { timestamptz } from './values.js';
 
 /**

@@ -10,7 +10,7 @@ import {
   type ScanErrors,
   type TopDirectories,
   type AgeBucket,
-} from '../messages/v1/index.js';
+} from '../lib/messages/v1/index.js';
 import { verifyScanResult, type ResultRefusal } from './scan-authority.js';
 import { recordDirectoryScans } from './directory-scans.js';
 import { moveUsageForward } from './usage.js';

@@ -1,7 +1,7 @@
 import { sql, type CommonQueryMethods, type DatabasePool, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
 import { dbId, type DbId } from './ids.js';
-import { usernamePattern } from '../common/username.js';
+import { usernamePattern } from '../lib/common/username.js';
 import { clockSkewMs } from './scan-authority.js';
 import { timestamptz } from './values.js';
 

@@ -1,6 +1,6 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
-import type { HistoryPoint } from '../notify/history-block.js';
+import type { HistoryPoint } from '../lib/notify/history-block.js';
 import { timestamptz } from './values.js';
 
 const pointRow = z.object({

@@ -1,7 +1,7 @@
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { dbId, type DbId } from './ids.js';
-import { percentOf } from '../common/units.js';
+import { percentOf } from '../lib/common/units.js';
 
 /**
  * Reading users: where a user's work directory is, and their usage against both quotas with the scan and

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `npm run build:native` (and `npm ci`, through the install script): compiles the native walker (native/*.c,
+ * `npm run build:native` (and `npm ci`, through the install script): compiles the native walker (lib/walker/native/*.c,
  * binding.gyp) into build/Release/xfc_walker.node with node-gyp, which npm ships. Says plainly which tools are
  * missing (python3, make, a C compiler) instead of failing deep inside node-gyp, and builds offline against the
  * headers that come with the Node installation when they are there.

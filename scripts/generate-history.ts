@@ -9,11 +9,11 @@
 import { parseArgs } from 'node:util';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { loadConfig, redact } from '../config/env.js';
+import { loadConfig, redact } from '../lib/config/env.js';
 import { migrate } from '../db/migrate.js';
 import { withPool } from '../db/pool.js';
-import { ensureDatabase } from '../ops/database.js';
-import { generateHistory } from '../report/synthetic-history.js';
+import { ensureDatabase } from '../cli/ops/database.js';
+import { generateHistory } from '../lib/report/synthetic-history.js';
 
 const { values } = parseArgs({
   options: {

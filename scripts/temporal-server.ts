@@ -13,8 +13,8 @@
  * (`npm run temporal:build`).
  */
 import { parseArgs } from 'node:util';
-import { redact } from '../config/env.js';
-import { xfcSearchAttributes } from '../ops/search-attribute.js';
+import { redact } from '../lib/config/env.js';
+import { xfcSearchAttributes } from '../cli/ops/search-attribute.js';
 import {
   postgresTarget,
   setupNamespace,
@@ -22,7 +22,7 @@ import {
   standardPorts,
   startTemporalServer,
   temporalServerVersion,
-} from '../ops/temporal-server.js';
+} from '../cli/ops/temporal-server.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel } from 'amqplib';
-import { closeQuietly, connectAmqp } from '../amqp/connection.js';
-import { deadQueue } from '../amqp/topology.js';
+import { closeQuietly, connectAmqp } from '../lib/amqp/connection.js';
+import { deadQueue } from '../lib/amqp/topology.js';
 
 /**
  * Counts the messages in xfc.dead for the xfc_dead_letters gauge: a passive queue check on a connection of its own

@@ -1,12 +1,12 @@
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
-import { createPublisher } from '../amqp/publisher.js';
-import { declareTopology } from '../amqp/topology.js';
-import type { XfcConfig } from '../config/env.js';
+import { createPublisher } from '../lib/amqp/publisher.js';
+import { declareTopology } from '../lib/amqp/topology.js';
+import type { XfcConfig } from '../lib/config/env.js';
 import { migrate } from '../db/migrate.js';
 import { openPool } from '../db/pool.js';
-import { connectTemporal } from '../temporal/client.js';
-import { applySweepSchedule } from '../temporal/schedule.js';
-import { temporalTls } from '../temporal/tls.js';
+import { connectTemporal } from '../lib/temporal/client.js';
+import { applySweepSchedule } from '../lib/temporal/schedule.js';
+import { temporalTls } from '../lib/temporal/tls.js';
 import { createControlWorker } from './control.js';
 import { XfcMetrics, unscannedWithinDays } from './metrics.js';
 import { DeadLetterCounter } from './dead-letter-count.js';

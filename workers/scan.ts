@@ -1,6 +1,6 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createScanActivities } from '../activities/scan.js';
-import type { XfcConfig } from '../config/env.js';
+import type { XfcConfig } from '../lib/config/env.js';
 import type { ScanMetrics } from './metrics.js';
 
 export interface ScanWorkerDeps {

@@ -1,8 +1,8 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/control.js';
 import type { NotifyActivities } from '../activities/notify.js';
-import { decideNotificationOptions, sendNotificationOptions } from '../notify/activity-options.js';
-import type { ApplyScanInput, ApplyScanResult } from './types.js';
+import { decideNotificationOptions, sendNotificationOptions } from '../lib/notify/activity-options.js';
+import type { ApplyScanInput, ApplyScanResult } from '../lib/temporal/contracts.js';
 
 /** Recording is a short transaction; Postgres being restarted is the failure to ride out, so retry indefinitely. */
 const control = proxyActivities<ControlActivities>({

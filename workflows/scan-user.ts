@@ -18,12 +18,12 @@ import {
   SearchAttributeType,
   WorkflowExecutionAlreadyStartedError,
 } from '@temporalio/common';
-import { scanStatusSearchAttribute, volumeSearchAttribute, type ScanStatusValue } from '../temporal/names.js';
+import { scanStatusSearchAttribute, volumeSearchAttribute, type ScanStatusValue } from '../lib/temporal/names.js';
 import type { ControlActivities } from '../activities/control.js';
 import type { ScanActivities, ScanProgress, WalkChunkResult } from '../activities/scan.js';
-import type { ScanCompleted, ScanFailed, ScanFailureReason } from '../messages/v1/index.js';
-import { applyWorkflowId, userSearchAttribute, workflowTypes } from '../temporal/names.js';
-import { applySummary, type ScanOutcome, type ScanResumeState, type ScanUserInput, type ScanUserResult } from './types.js';
+import type { ScanCompleted, ScanFailed, ScanFailureReason } from '../lib/messages/v1/index.js';
+import { applyWorkflowId, userSearchAttribute, workflowTypes } from '../lib/temporal/names.js';
+import { applySummary, type ScanOutcome, type ScanResumeState, type ScanUserInput, type ScanUserResult } from '../lib/temporal/contracts.js';
 
 /**
  * Database and messaging steps. They are short; Postgres or RabbitMQ being down is the usual reason for a failure,

@@ -1,6 +1,6 @@
 import { proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/control.js';
-import type { SweepInput, SweepResult } from './types.js';
+import type { SweepInput, SweepResult } from '../lib/temporal/contracts.js';
 
 /**
  * Claiming and publishing are short; if Postgres or RabbitMQ is down they retry, but only for a few minutes: the

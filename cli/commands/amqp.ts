@@ -1,11 +1,11 @@
-import { printable, printableOrDash } from '../../common/printable.js';
+import { printable, printableOrDash } from '../../lib/common/printable.js';
 import type { CommandModule } from 'yargs';
-import { AmqpConnectError } from '../../amqp/connection.js';
-import { listDeadLetters, requeueDeadLetters, type DeadLetter } from '../../amqp/dead-letters.js';
-import { declareTopology, describeTopology } from '../../amqp/topology.js';
-import { UserError } from '../../common/errors.js';
-import { loadConfig, redact } from '../../config/env.js';
-import { formatTable } from '../table.js';
+import { AmqpConnectError } from '../../lib/amqp/connection.js';
+import { listDeadLetters, requeueDeadLetters, type DeadLetter } from '../../lib/amqp/dead-letters.js';
+import { declareTopology, describeTopology } from '../../lib/amqp/topology.js';
+import { UserError } from '../../lib/common/errors.js';
+import { loadConfig, redact } from '../../lib/config/env.js';
+import { formatTable } from '../../lib/common/table.js';
 
 /** Turns "cannot connect" into an error that says what to do. */
 async function withBroker<T>(run: () => Promise<T>): Promise<T> {

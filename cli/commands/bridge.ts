@@ -1,9 +1,9 @@
 import type { CommandModule } from 'yargs';
-import { startBridge } from '../../amqp/bridge.js';
-import { loadConfig } from '../../config/env.js';
+import { startBridge } from '../../lib/amqp/bridge.js';
+import { loadConfig } from '../../lib/config/env.js';
 import { openPool, type DatabasePool } from '../../db/pool.js';
 import { verifyScanResult, type ResultClaims, type ResultVerdict } from '../../db/scan-authority.js';
-import { connectTemporal } from '../../temporal/client.js';
+import { connectTemporal } from '../../lib/temporal/client.js';
 
 /**
  * `xfc bridge`: consumes xfc.scan.request and xfc.scan.completed and starts the workflows, until SIGTERM or

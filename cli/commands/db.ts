@@ -1,10 +1,10 @@
 import type { CommandModule } from 'yargs';
-import { ExitCode, UserError, errorMessage } from '../../common/errors.js';
-import { loadConfig, redact } from '../../config/env.js';
-import { xfcCommand } from '../../common/invocation.js';
+import { ExitCode, UserError, errorMessage } from '../../lib/common/errors.js';
+import { loadConfig, redact } from '../../lib/config/env.js';
+import { xfcCommand } from '../../lib/common/invocation.js';
 import { migrate, migrationStatus, releaseLastScanned } from '../../db/migrate.js';
-import { formatTable } from '../table.js';
-import { formatTime } from '../../common/time.js';
+import { formatTable } from '../../lib/common/table.js';
+import { formatTime } from '../../lib/common/time.js';
 
 const connectionCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH']);
 

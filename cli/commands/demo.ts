@@ -1,13 +1,13 @@
 import type { CommandModule } from 'yargs';
-import { loadConfig } from '../../config/env.js';
-import { demoQuotas, demoUsers } from '../../ops/demo-tree.js';
-import { runDemo, type DemoEmail, type DemoOutcome } from '../../ops/demo.js';
-import { userWorkflowsUrl } from '../../temporal/client.js';
-import { formatTable } from '../table.js';
-import { formatTime } from '../../common/time.js';
+import { loadConfig } from '../../lib/config/env.js';
+import { demoQuotas, demoUsers } from '../ops/demo-tree.js';
+import { runDemo, type DemoEmail, type DemoOutcome } from '../ops/demo.js';
+import { userWorkflowsUrl } from '../../lib/temporal/client.js';
+import { formatTable } from '../../lib/common/table.js';
+import { formatTime } from '../../lib/common/time.js';
 import { formatUserList } from '../users-view.js';
 import { describeStack, runUntilSignal, shortPath } from './dev.js';
-import { xfcCommand } from '../../common/invocation.js';
+import { xfcCommand } from '../../lib/common/invocation.js';
 
 function emailLine(email: DemoEmail): string[] {
   const { row } = email;

@@ -1,12 +1,12 @@
 import { relative } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { ExitCode, errorMessage } from '../../common/errors.js';
-import { loadConfig, redact } from '../../config/env.js';
-import { startDevStack, type DevStack } from '../../ops/dev-stack.js';
+import { ExitCode, errorMessage } from '../../lib/common/errors.js';
+import { loadConfig, redact } from '../../lib/config/env.js';
+import { startDevStack, type DevStack } from '../ops/dev-stack.js';
 import { migrationNames } from '../../db/migrate.js';
-import { userWorkflowsUrl } from '../../temporal/client.js';
-import { xfcCommand } from '../../common/invocation.js';
-import { startDevReport } from '../../report/dev-report.js';
+import { userWorkflowsUrl } from '../../lib/temporal/client.js';
+import { xfcCommand } from '../../lib/common/invocation.js';
+import { startDevReport } from '../../lib/report/dev-report.js';
 
 /** A path as a person typing in this directory would write it. */
 export function shortPath(path: string): string {

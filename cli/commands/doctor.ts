@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
-import { ExitCode } from '../../common/errors.js';
-import { loadConfig } from '../../config/env.js';
-import { runDoctor, type Check } from '../../ops/doctor.js';
+import { ExitCode } from '../../lib/common/errors.js';
+import { loadConfig } from '../../lib/config/env.js';
+import { runDoctor, type Check } from '../ops/doctor.js';
 
 const labels: Record<Check['status'], string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' };
 

@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { UsageError, UserError } from '../../common/errors.js';
-import { loadConfig, type XfcConfig } from '../../config/env.js';
+import { UsageError, UserError } from '../../lib/common/errors.js';
+import { loadConfig, type XfcConfig } from '../../lib/config/env.js';
 import {
   findUserByName,
   latestMeasuredScan,
@@ -9,13 +9,13 @@ import {
   type OutboxRow,
 } from '../../db/notifications.js';
 import { openPool, type DatabasePool } from '../../db/pool.js';
-import { messageIdFor } from '../../notify/message.js';
-import { emailContent, initialStoredState, kindForLevel, planNotification, planSettings } from '../../notify/outbox.js';
-import { decisionReasons, isPlainAddress, type DecisionReason, type EmailKind } from '../../notify/policy.js';
-import { renderEmail, type RenderedEmail } from '../../notify/render.js';
-import { formatTime, isoTime } from '../../common/time.js';
+import { messageIdFor } from '../../lib/notify/message.js';
+import { emailContent, initialStoredState, kindForLevel, planNotification, planSettings } from '../../lib/notify/outbox.js';
+import { decisionReasons, isPlainAddress, type DecisionReason, type EmailKind } from '../../lib/notify/policy.js';
+import { renderEmail, type RenderedEmail } from '../../lib/notify/render.js';
+import { formatTime, isoTime } from '../../lib/common/time.js';
 import { printJson } from '../output.js';
-import { formatTable } from '../table.js';
+import { formatTable } from '../../lib/common/table.js';
 import { requiredUser, userArgument } from '../user-argument.js';
 
 /**

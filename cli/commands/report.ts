@@ -1,12 +1,12 @@
 import { writeFile, rename } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError, UserError, errorMessage } from '../../common/errors.js';
-import { loadConfig, redact } from '../../config/env.js';
+import { UsageError, UserError, errorMessage } from '../../lib/common/errors.js';
+import { loadConfig, redact } from '../../lib/config/env.js';
 import { openPool, withPool } from '../../db/pool.js';
-import { buildReport } from '../../report/build.js';
-import { startReportServer } from '../../report/server.js';
-import { parseSince } from '../../report/since.js';
+import { buildReport } from '../../lib/report/build.js';
+import { startReportServer } from '../../lib/report/server.js';
+import { parseSince } from '../../lib/report/since.js';
 import { explainDatabaseError } from './db.js';
 
 interface CommonArgs {

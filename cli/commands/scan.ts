@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { ExitCode, UsageError, UserError } from '../../common/errors.js';
-import { usernameProblem } from '../../common/username.js';
-import { loadConfig } from '../../config/env.js';
-import { walk, WalkError, type WalkOutcome, type WalkProgress } from '../../walker/index.js';
+import { ExitCode, UsageError, UserError } from '../../lib/common/errors.js';
+import { usernameProblem } from '../../lib/common/username.js';
+import { loadConfig } from '../../lib/config/env.js';
+import { walk, WalkError, type WalkOutcome, type WalkProgress } from '../../lib/walker/index.js';
 import {
   loadCheckpointFile,
   peekCheckpointSettings,

@@ -1,10 +1,10 @@
 import type { CommandModule } from 'yargs';
-import { formatDuration } from '../../common/duration.js';
-import { formatTime, isoTime } from '../../common/time.js';
-import { loadConfig } from '../../config/env.js';
-import { connectTemporal } from '../../temporal/client.js';
-import { sweepScheduleId } from '../../temporal/names.js';
-import { applySweepSchedule, describeSweepSchedule } from '../../temporal/schedule.js';
+import { formatDuration } from '../../lib/common/duration.js';
+import { formatTime, isoTime } from '../../lib/common/time.js';
+import { loadConfig } from '../../lib/config/env.js';
+import { connectTemporal } from '../../lib/temporal/client.js';
+import { sweepScheduleId } from '../../lib/temporal/names.js';
+import { applySweepSchedule, describeSweepSchedule } from '../../lib/temporal/schedule.js';
 import type { Client } from '@temporalio/client';
 import { printJson } from '../output.js';
 

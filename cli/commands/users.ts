@@ -1,10 +1,10 @@
 import type { Argv, CommandModule } from 'yargs';
-import { backfillUsers } from '../../backfill/index.js';
-import { loadEmailFile } from '../../backfill/emails.js';
-import { ExitCode, UsageError, UserError } from '../../common/errors.js';
-import { parseSize } from '../../common/units.js';
-import { xfcCommand } from '../../common/invocation.js';
-import { loadConfig, redact } from '../../config/env.js';
+import { backfillUsers } from '../../lib/backfill/index.js';
+import { loadEmailFile } from '../../lib/backfill/emails.js';
+import { ExitCode, UsageError, UserError } from '../../lib/common/errors.js';
+import { parseSize } from '../../lib/common/units.js';
+import { xfcCommand } from '../../lib/common/invocation.js';
+import { loadConfig, redact } from '../../lib/config/env.js';
 import { withPool } from '../../db/pool.js';
 import { recentScans } from '../../db/scans.js';
 import { getUser, listUsers } from '../../db/users.js';
@@ -196,7 +196,7 @@ const backfill: CommandModule<object, BackfillArgs> = {
             lookupEmails: {
               source: `${redact(ldap.url)} ${ldap.baseDn}`,
               lookup: async (usernames: string[]) => {
-                const { lookupLdapEmails } = await import('../../backfill/ldap.js');
+                const { lookupLdapEmails } = await import('../../lib/backfill/ldap.js');
                 return lookupLdapEmails(ldap, usernames);
               },
             },

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { loadConfig } from '../../config/env.js';
+import { loadConfig } from '../../lib/config/env.js';
 import { startWorkers, workerRoles, type WorkerRole } from '../../workers/run.js';
 
 export const workerCommand: CommandModule<object, { role: string }> = {

@@ -6,9 +6,9 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { createNotifyActivities } from '../../activities/notify.js';
-import { TiB } from '../../common/units.js';
-import { loadConfig } from '../../config/env.js';
-import { createMailer } from '../../notify/mailer.js';
+import { TiB } from '../../lib/common/units.js';
+import { loadConfig } from '../../lib/config/env.js';
+import { createMailer } from '../../lib/notify/mailer.js';
 import {
   completedScan,
   insertDisk,

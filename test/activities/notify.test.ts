@@ -4,11 +4,11 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { dbId } from '../../db/ids.js';
 import { createNotifyActivities, type NotifyActivities } from '../../activities/notify.js';
-import { TiB } from '../../common/units.js';
-import { loadConfig } from '../../config/env.js';
+import { TiB } from '../../lib/common/units.js';
+import { loadConfig } from '../../lib/config/env.js';
 import { findOutbox, notificationHistory } from '../../db/notifications.js';
-import type { ScanCompleted } from '../../messages/v1/index.js';
-import { createMailer } from '../../notify/mailer.js';
+import type { ScanCompleted } from '../../lib/messages/v1/index.js';
+import { createMailer } from '../../lib/notify/mailer.js';
 import {
   completedScan,
   insertDisk,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { scanRequestQueue } from '../../amqp/topology.js';
+import { scanRequestQueue } from '../../lib/amqp/topology.js';
 import { management } from '../support/rabbitmq.js';
 import { exampleMessage } from '../messages/examples.js';
 import { closeConnectionsOf, waitFor } from './fixtures/broker.js';

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { startBridge } from '../../amqp/bridge.js';
-import { listDeadLetters } from '../../amqp/dead-letters.js';
-import type { LogFields } from '../../amqp/log.js';
-import { createPublisher } from '../../amqp/publisher.js';
-import { deliveryLimit, scanRequestQueue } from '../../amqp/topology.js';
-import { loadConfig } from '../../config/env.js';
+import { startBridge } from '../../lib/amqp/bridge.js';
+import { listDeadLetters } from '../../lib/amqp/dead-letters.js';
+import type { LogFields } from '../../lib/amqp/log.js';
+import { createPublisher } from '../../lib/amqp/publisher.js';
+import { deliveryLimit, scanRequestQueue } from '../../lib/amqp/topology.js';
+import { loadConfig } from '../../lib/config/env.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
 import { freePort } from '../support/ports.js';
 import { exampleMessage } from '../messages/examples.js';

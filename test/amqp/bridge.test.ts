@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { deadDetailHeader, deadReasonHeader, listDeadLetters, originalSizeHeader } from '../../amqp/dead-letters.js';
-import { deadQueue, mainExchange, scanCompletedQueue, scanRequestQueue } from '../../amqp/topology.js';
-import type { ScanUserInput } from '../../workflows/types.js';
+import { deadDetailHeader, deadReasonHeader, listDeadLetters, originalSizeHeader } from '../../lib/amqp/dead-letters.js';
+import { deadQueue, mainExchange, scanCompletedQueue, scanRequestQueue } from '../../lib/amqp/topology.js';
+import type { ScanUserInput } from '../../lib/temporal/contracts.js';
 import { exampleMessage } from '../messages/examples.js';
 import { waitFor } from './fixtures/broker.js';
 import { startBridgeHarness, type BridgeHarness } from './fixtures/bridge-harness.js';

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { createPublisher } from '../../amqp/publisher.js';
+import { createPublisher } from '../../lib/amqp/publisher.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { exampleMessage } from '../messages/examples.js';
-import { mainExchange } from '../../amqp/topology.js';
+import { mainExchange } from '../../lib/amqp/topology.js';
 import amqp from 'amqplib';
 
 const runner = fileURLToPath(new URL('./fixtures/xfc-messaging.ts', import.meta.url));

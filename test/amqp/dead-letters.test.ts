@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import amqp, { type ChannelModel, type ConfirmChannel, type Message } from 'amqplib';
-import { confirmedPublisher } from '../../amqp/confirm.js';
+import { confirmedPublisher } from '../../lib/amqp/confirm.js';
 import {
   deadReasonHeader,
   escapeBytes,
   listDeadLetters,
   publishDeadLetter,
   requeueDeadLetters,
-} from '../../amqp/dead-letters.js';
-import { deadQueue, declareTopology, deliveryLimit, mainExchange, scanRequestQueue } from '../../amqp/topology.js';
+} from '../../lib/amqp/dead-letters.js';
+import { deadQueue, declareTopology, deliveryLimit, mainExchange, scanRequestQueue } from '../../lib/amqp/topology.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
 import { exampleMessage } from '../messages/examples.js';
 

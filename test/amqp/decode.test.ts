@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeMessage } from '../../amqp/decode.js';
-import type { MessageType } from '../../messages/v1/index.js';
+import { decodeMessage } from '../../lib/amqp/decode.js';
+import type { MessageType } from '../../lib/messages/v1/index.js';
 import { exampleMessage } from '../messages/examples.js';
 
 function delivery(

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
-import { createPublisher, InvalidMessageError, PublishError, type Publisher } from '../../amqp/publisher.js';
-import { mainExchange, scanCompletedQueue, scanRequestQueue } from '../../amqp/topology.js';
+import { createPublisher, InvalidMessageError, PublishError, type Publisher } from '../../lib/amqp/publisher.js';
+import { mainExchange, scanCompletedQueue, scanRequestQueue } from '../../lib/amqp/topology.js';
 import { createTestVhost, management, type TestVhost } from '../support/rabbitmq.js';
 import { closeConnectionsOf, waitFor } from './fixtures/broker.js';
 import { exampleMessage } from '../messages/examples.js';

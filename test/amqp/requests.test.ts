@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import amqp from 'amqplib';
-import { requestScanViaQueue } from '../../amqp/requests.js';
-import { scanRequestQueue } from '../../amqp/topology.js';
-import { UsageError, UserError } from '../../common/errors.js';
-import { scanRequest } from '../../messages/v1/index.js';
+import { requestScanViaQueue } from '../../lib/amqp/requests.js';
+import { scanRequestQueue } from '../../lib/amqp/topology.js';
+import { UsageError, UserError } from '../../lib/common/errors.js';
+import { scanRequest } from '../../lib/messages/v1/index.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
 
 describe('requestScanViaQueue', () => {

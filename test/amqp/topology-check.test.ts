@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { declareTopology, TopologyMissingError } from '../../amqp/topology.js';
+import { declareTopology, TopologyMissingError } from '../../lib/amqp/topology.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
 
 describe('topology check mode (XFC_AMQP_TOPOLOGY=check)', () => {

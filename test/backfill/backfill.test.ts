@@ -3,9 +3,9 @@ import { statfsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { backfillUsers, type BackfillOptions } from '../../backfill/index.js';
-import { UsageError } from '../../common/errors.js';
-import { TiB } from '../../common/units.js';
+import { backfillUsers, type BackfillOptions } from '../../lib/backfill/index.js';
+import { UsageError } from '../../lib/common/errors.js';
+import { TiB } from '../../lib/common/units.js';
 import { migratedDatabase, withClient, type MigratedDatabase } from '../db/helpers.js';
 import { makeTree, snapshotTree } from './tree.js';
 

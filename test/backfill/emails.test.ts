@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, it } from 'node:test';
-import { loadEmailFile, parseEmailCsv } from '../../backfill/emails.js';
-import { UsageError } from '../../common/errors.js';
+import { loadEmailFile, parseEmailCsv } from '../../lib/backfill/emails.js';
+import { UsageError } from '../../lib/common/errors.js';
 
 describe('the --emails CSV', () => {
   it('reads username,email lines with a header, comments, blank lines, quotes and CRLF', () => {

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { backfillUsers } from '../../backfill/index.js';
-import { lookupLdapEmails, type LdapSettings } from '../../backfill/ldap.js';
-import { UserError } from '../../common/errors.js';
-import { TiB } from '../../common/units.js';
+import { backfillUsers } from '../../lib/backfill/index.js';
+import { lookupLdapEmails, type LdapSettings } from '../../lib/backfill/ldap.js';
+import { UserError } from '../../lib/common/errors.js';
+import { TiB } from '../../lib/common/units.js';
 import { migratedDatabase, type MigratedDatabase } from '../db/helpers.js';
 import {
   account,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { scanReport } from '../../messages/v1/scan-report.js';
+import { scanReport } from '../../lib/messages/v1/scan-report.js';
 import { buildCHelper, cannotCompile } from '../support/c-helper.js';
 import { cannotMount, runWithMounts } from '../support/mount-namespace.js';
 import { makeTempDir, removeTree } from '../walker/fixtures.js';

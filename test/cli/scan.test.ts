@@ -4,11 +4,11 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { scanReport } from '../../messages/v1/scan-report.js';
+import { scanReport } from '../../lib/messages/v1/scan-report.js';
 import { spawnXfc, throttle } from '../support/processes.js';
 import { DAY_MS, makeTempDir, removeTree } from '../walker/fixtures.js';
 import { referenceScan } from '../walker/reference.js';
-import { walk } from '../../walker/index.js';
+import { walk } from '../../lib/walker/index.js';
 
 const run = promisify(execFile);
 

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { TiB } from '../../common/units.js';
+import { TiB } from '../../lib/common/units.js';
 import { completedScan, migratedDatabase, type MigratedDatabase, recordOwnScan } from '../db/helpers.js';
 import { makeTree } from '../backfill/tree.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeForecast, forecastTemporalQuota } from '../../common/forecast.js';
-import { TiB } from '../../common/units.js';
+import { describeForecast, forecastTemporalQuota } from '../../lib/common/forecast.js';
+import { TiB } from '../../lib/common/units.js';
 
 describe('forecastTemporalQuota', () => {
   const scannedAt = new Date('2026-11-01T00:00:00Z');

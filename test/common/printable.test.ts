@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { printable } from '../../common/printable.js';
+import { printable } from '../../lib/common/printable.js';
 
 describe('printable: text from outside cannot drive the terminal', () => {
   it('escapes ANSI escape sequences, carriage returns and newlines', () => {

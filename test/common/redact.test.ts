@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { redact } from '../../common/redact.js';
+import { redact } from '../../lib/common/redact.js';
 
 describe('redact: every secret in a URL or connection string is hidden, the rest stays readable', () => {
   const cases: Array<[string, string, string]> = [

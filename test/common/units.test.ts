@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TiB, formatBytes, formatExact, parseSize, percentOf } from '../../common/units.js';
+import { TiB, formatBytes, formatExact, parseSize, percentOf } from '../../lib/common/units.js';
 
 describe('parseSize', () => {
   it('reads IEC and SI units and tells them apart', () => {

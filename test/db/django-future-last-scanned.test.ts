@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { migrate } from '../../db/migrate.js';
 import { openPool, type DatabasePool } from '../../db/pool.js';
-import { checkDjangoCoexistence } from '../../ops/doctor-django.js';
+import { checkDjangoCoexistence } from '../../cli/ops/doctor-django.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { djangoMigrate } from './django.js';
 import { completedScan, recordOwnScan, rowsFixturePath, runSql, withClient } from './helpers.js';

@@ -5,13 +5,13 @@ import { after, describe, it } from 'node:test';
 import { runner } from 'node-pg-migrate';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { backfillUsers } from '../../backfill/index.js';
-import { TiB } from '../../common/units.js';
+import { backfillUsers } from '../../lib/backfill/index.js';
+import { TiB } from '../../lib/common/units.js';
 import { migrate, migrationsTable, releaseLastScanned } from '../../db/migrate.js';
 import { openPool } from '../../db/pool.js';
 import { claimStaleUsers } from '../../db/sweep.js';
 import { getUser, listUsers } from '../../db/users.js';
-import { checkDjangoCoexistence } from '../../ops/doctor-django.js';
+import { checkDjangoCoexistence } from '../../cli/ops/doctor-django.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import {
   djangoMigrate,

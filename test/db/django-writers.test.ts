@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { checkDjangoCoexistence } from '../../ops/doctor-django.js';
+import { checkDjangoCoexistence } from '../../cli/ops/doctor-django.js';
 import {
   completedScan,
   migratedDatabase,

@@ -10,7 +10,7 @@ import {
   scanCompleted,
   type ScanCompleted,
   type ScanFailed,
-} from '../../messages/v1/index.js';
+} from '../../lib/messages/v1/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { djangoMigrate } from './django.js';
 

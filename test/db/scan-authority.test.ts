@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { TiB } from '../../common/units.js';
+import { TiB } from '../../lib/common/units.js';
 import { permanentDatabaseError } from '../../db/permanent-errors.js';
 import { recordIssuedScan, usersScannedInTheFuture, verifyScanResult } from '../../db/scan-authority.js';
 import { maxBigint, recentScans, recordScanCompleted, recordScanFailed } from '../../db/scans.js';

@@ -4,7 +4,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { recentScans } from '../../db/scans.js';
 import { findWorkTarget, getUser, listUsers } from '../../db/users.js';
-import { TiB } from '../../common/units.js';
+import { TiB } from '../../lib/common/units.js';
 import {
   completedScan,
   insertDisk,

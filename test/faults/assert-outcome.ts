@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
-import type { ScenarioOutcome } from '../../faults/scenario.js';
+import type { ScenarioOutcome } from './harness/scenario.js';
 
 /** Every check the scenario made must hold; its measured line goes to the test report. */
 export function assertChecksHeld(t: TestContext, outcome: ScenarioOutcome<object>): void {

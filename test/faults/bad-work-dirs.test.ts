@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { badWorkDirs } from '../../faults/scenarios/10-bad-work-dirs.js';
+import { badWorkDirs } from './scenarios/10-bad-work-dirs.js';
 import { assertChecksHeld } from './assert-outcome.js';
 
 describe('fault 10: work directories that must not be walked', () => {

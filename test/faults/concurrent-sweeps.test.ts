@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { concurrentSweeps } from '../../faults/scenarios/11-concurrent-sweeps.js';
+import { concurrentSweeps } from './scenarios/11-concurrent-sweeps.js';
 import { assertChecksHeld } from './assert-outcome.js';
 
 describe('fault 11: two sweeps at once, and sweeps while scans run', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { controlWorkerKilled } from '../../faults/scenarios/02-control-worker-killed.js';
+import { controlWorkerKilled } from './scenarios/02-control-worker-killed.js';
 import { assertChecksHeld } from './assert-outcome.js';
 
 describe('fault 2: the control worker is killed mid-apply', () => {

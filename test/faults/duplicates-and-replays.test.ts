@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { duplicatesAndReplays } from '../../faults/scenarios/07-duplicates-and-replays.js';
+import { duplicatesAndReplays } from './scenarios/07-duplicates-and-replays.js';
 import { assertChecksHeld } from './assert-outcome.js';
 
 describe('fault 7: duplicated and replayed messages', () => {

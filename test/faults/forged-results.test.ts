@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { forgedResults } from '../../faults/scenarios/12-forged-results.js';
+import { forgedResults } from './scenarios/12-forged-results.js';
 import { assertChecksHeld } from './assert-outcome.js';
 
 describe('fault 12: forged results and figures beyond bigint', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { poisonMessages } from '../../faults/scenarios/08-poison-messages.js';
+import { poisonMessages } from './scenarios/08-poison-messages.js';
 import { assertChecksHeld } from './assert-outcome.js';
 
 describe('fault 8: poison messages', () => {

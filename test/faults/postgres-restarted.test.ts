@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { postgresRestarted } from '../../faults/scenarios/05-postgres-restarted.js';
-import { otherClients } from '../../faults/services.js';
+import { postgresRestarted } from './scenarios/05-postgres-restarted.js';
+import { otherClients } from './harness/services.js';
 import { assertChecksHeld } from './assert-outcome.js';
 
 describe('fault 5: PostgreSQL restarts during applies', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { rabbitmqRestarted } from '../../faults/scenarios/04-rabbitmq-restarted.js';
-import { otherClients } from '../../faults/services.js';
+import { rabbitmqRestarted } from './scenarios/04-rabbitmq-restarted.js';
+import { otherClients } from './harness/services.js';
 import { assertChecksHeld } from './assert-outcome.js';
 
 describe('fault 4: RabbitMQ restarts with requests and results in flight', () => {

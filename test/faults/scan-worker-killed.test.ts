@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { scanWorkerKilled } from '../../faults/scenarios/01-scan-worker-killed.js';
+import { scanWorkerKilled } from './scenarios/01-scan-worker-killed.js';
 import { assertChecksHeld } from './assert-outcome.js';
 
 describe('fault 1: the scan worker is SIGKILLed mid-walk', () => {

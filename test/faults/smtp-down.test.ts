@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { smtpDown } from '../../faults/scenarios/06-smtp-down.js';
+import { smtpDown } from './scenarios/06-smtp-down.js';
 import { assertChecksHeld } from './assert-outcome.js';
 
 describe('fault 6: the SMTP server is down when an email is due (5 s outage in CI)', () => {

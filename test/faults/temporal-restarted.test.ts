@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { temporalRestarted } from '../../faults/scenarios/03-temporal-restarted.js';
+import { temporalRestarted } from './scenarios/03-temporal-restarted.js';
 import { assertChecksHeld } from './assert-outcome.js';
 
 describe('fault 3: the Temporal server restarts mid-scan', () => {

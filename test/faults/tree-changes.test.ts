@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { treeChanges } from '../../faults/scenarios/09-tree-changes.js';
+import { treeChanges } from './scenarios/09-tree-changes.js';
 import { assertChecksHeld } from './assert-outcome.js';
 
 describe('fault 9: the tree changes while it is walked', () => {

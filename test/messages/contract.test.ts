@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import amqp from 'amqplib';
-import { decodeMessage } from '../../amqp/decode.js';
-import { createPublisher } from '../../amqp/publisher.js';
-import { maxBodyBytes, scanCompletedQueue, scanRequestQueue } from '../../amqp/topology.js';
-import { ageBucketLabels, ageBucketLimits, scanCompleted, type ScanCompleted } from '../../messages/v1/index.js';
+import { decodeMessage } from '../../lib/amqp/decode.js';
+import { createPublisher } from '../../lib/amqp/publisher.js';
+import { maxBodyBytes, scanCompletedQueue, scanRequestQueue } from '../../lib/amqp/topology.js';
+import { ageBucketLabels, ageBucketLimits, scanCompleted, type ScanCompleted } from '../../lib/messages/v1/index.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
 import { exampleMessage } from './examples.js';
 

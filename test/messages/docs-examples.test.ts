@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeMessage } from '../../amqp/decode.js';
-import { messageTypes, type MessageType } from '../../messages/v1/index.js';
+import { decodeMessage } from '../../lib/amqp/decode.js';
+import { messageTypes, type MessageType } from '../../lib/messages/v1/index.js';
 import { readDocExamples, type DocExample } from './examples.js';
 
 /** Runs an example through the bridge's decoder as if it had arrived with the type's routing key and properties. */

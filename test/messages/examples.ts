@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { RejectReason } from '../../amqp/decode.js';
-import { messageTypes, type MessageBody, type MessageType } from '../../messages/v1/index.js';
+import type { RejectReason } from '../../lib/amqp/decode.js';
+import { messageTypes, type MessageBody, type MessageType } from '../../lib/messages/v1/index.js';
 
 /**
  * The example messages of docs/messages.md, read from the document itself so that the examples people copy are

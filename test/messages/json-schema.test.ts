@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { messageJsonSchemas } from '../../messages/json-schema.js';
-import { messageTypes, type MessageType } from '../../messages/v1/index.js';
+import { messageJsonSchemas } from '../../lib/messages/json-schema.js';
+import { messageTypes, type MessageType } from '../../lib/messages/v1/index.js';
 import { exampleMessage } from './examples.js';
 
 interface ObjectSchema {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { createPublisher } from '../../amqp/publisher.js';
+import { createPublisher } from '../../lib/amqp/publisher.js';
 import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
 import { exampleMessage } from './examples.js';
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startApplyWorkflow, startScanWorkflow } from '../../temporal/starters.js';
-import type { ScanUserResult, SweepResult } from '../../workflows/types.js';
+import { startApplyWorkflow, startScanWorkflow } from '../../lib/temporal/starters.js';
+import type { ScanUserResult, SweepResult } from '../../lib/temporal/contracts.js';
 import { freePort } from '../support/ports.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { makeWorkDir } from '../support/trees.js';

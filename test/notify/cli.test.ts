@@ -7,10 +7,10 @@ import { z } from 'zod';
 import { dbId } from '../../db/ids.js';
 import { createNotifyActivities } from '../../activities/notify.js';
 import { formatHistory, previewNotification } from '../../cli/commands/notify.js';
-import { TiB } from '../../common/units.js';
-import { loadConfig } from '../../config/env.js';
+import { TiB } from '../../lib/common/units.js';
+import { loadConfig } from '../../lib/config/env.js';
 import { notificationHistory } from '../../db/notifications.js';
-import { createMailer } from '../../notify/mailer.js';
+import { createMailer } from '../../lib/notify/mailer.js';
 import {
   completedScan,
   insertDisk,

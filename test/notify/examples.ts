@@ -1,8 +1,8 @@
-import { GiB, TiB } from '../../common/units.js';
-import type { AgeBucket, TopDirectory } from '../../messages/v1/index.js';
-import { defaultMailPolicy } from '../../config/env.js';
-import type { EmailKind, PolicyThresholds } from '../../notify/policy.js';
-import type { EmailContent } from '../../notify/render.js';
+import { GiB, TiB } from '../../lib/common/units.js';
+import type { AgeBucket, TopDirectory } from '../../lib/messages/v1/index.js';
+import { defaultMailPolicy } from '../../lib/config/env.js';
+import type { EmailKind, PolicyThresholds } from '../../lib/notify/policy.js';
+import type { EmailContent } from '../../lib/notify/render.js';
 
 /**
  * The example emails committed under docs/emails/: one realistic user per kind. The render tests compare the

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TiB } from '../../common/units.js';
-import { renderEmail } from '../../notify/render.js';
+import { TiB } from '../../lib/common/units.js';
+import { renderEmail } from '../../lib/notify/render.js';
 import { examples } from './examples.js';
 
 const day = 86_400_000;

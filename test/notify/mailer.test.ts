@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createMailer, PermanentMailError } from '../../notify/mailer.js';
-import { messageIdFor, parseSender, type OutgoingEmail } from '../../notify/message.js';
-import { renderEmail } from '../../notify/render.js';
+import { createMailer, PermanentMailError } from '../../lib/notify/mailer.js';
+import { messageIdFor, parseSender, type OutgoingEmail } from '../../lib/notify/message.js';
+import { renderEmail } from '../../lib/notify/render.js';
 import { parseMail, startTestSmtp, type TestSmtpServer } from '../support/smtp.js';
 import { examples } from './examples.js';
 

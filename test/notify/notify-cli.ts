@@ -5,7 +5,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { notifyCommand } from '../../cli/commands/notify.js';
-import { ExitCode, UserError } from '../../common/errors.js';
+import { ExitCode, UserError } from '../../lib/common/errors.js';
 
 yargs(hideBin(process.argv))
   .scriptName('xfc')

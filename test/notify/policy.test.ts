@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TiB } from '../../common/units.js';
+import { TiB } from '../../lib/common/units.js';
 import {
   decideNotification,
   initialNotifyState,
@@ -13,7 +13,7 @@ import {
   type PolicyThresholds,
   type Recipient,
   type UsageInput,
-} from '../../notify/policy.js';
+} from '../../lib/notify/policy.js';
 
 const day = 86_400_000;
 const hour = 3_600_000;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { GiB, TiB } from '../../common/units.js';
-import { emailKinds } from '../../notify/policy.js';
-import { displayName, renderEmail, shellQuote, type EmailContent } from '../../notify/render.js';
+import { GiB, TiB } from '../../lib/common/units.js';
+import { emailKinds } from '../../lib/notify/policy.js';
+import { displayName, renderEmail, shellQuote, type EmailContent } from '../../lib/notify/render.js';
 import { examples } from './examples.js';
 
 /**

@@ -3,9 +3,9 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createMailer } from '../../notify/mailer.js';
-import { messageIdFor } from '../../notify/message.js';
-import { startSmtpSink } from '../../notify/smtp-sink.js';
+import { createMailer } from '../../lib/notify/mailer.js';
+import { messageIdFor } from '../../lib/notify/message.js';
+import { startSmtpSink } from '../../lib/notify/smtp-sink.js';
 import { parseMail } from '../support/smtp.js';
 
 describe('startSmtpSink', () => {

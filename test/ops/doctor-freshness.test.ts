@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
-import { loadConfig } from '../../config/env.js';
+import { loadConfig } from '../../lib/config/env.js';
 import { recordSweepRun } from '../../db/fleet-health.js';
 import { migrate } from '../../db/migrate.js';
 import { openPool, type DatabasePool } from '../../db/pool.js';
-import { checkScanFreshness } from '../../ops/doctor-freshness.js';
+import { checkScanFreshness } from '../../cli/ops/doctor-freshness.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { insertUser } from '../support/users.js';
 

@@ -16,18 +16,18 @@ function section(title: string): string {
 }
 
 describe('README', () => {
-  it('documents every variable config/env.ts reads, and no other, in its configuration table', () => {
+  it('documents every variable lib/config/env.ts reads, and no other, in its configuration table', () => {
     const source = readFileSync(join(repo, 'config', 'env.ts'), 'utf8');
     const read = new Set([...source.matchAll(/'((?:XFC|TEMPORAL)_[A-Z_]+)'/g)].map((match) => match[1]));
     const documented = new Set(
       [...section('Configuration').matchAll(/^\| `((?:XFC|TEMPORAL)_[A-Z_]+)`/gm)].map((match) => match[1]),
     );
-    assert.ok(read.size > 30, `found the variables in config/env.ts (${read.size})`);
+    assert.ok(read.size > 30, `found the variables in lib/config/env.ts (${read.size})`);
     assert.deepEqual([...read].filter((name) => !documented.has(name)).sort(), [], 'variables missing from README');
     assert.deepEqual(
       [...documented].filter((name) => !read.has(name)).sort(),
       [],
-      'variables config/env.ts does not read',
+      'variables lib/config/env.ts does not read',
     );
   });
 

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { Connection } from '@temporalio/client';
 import pg from 'pg';
-import { ensureDatabase } from '../../ops/database.js';
-import { ensureUserSearchAttribute, hasUserSearchAttribute } from '../../ops/search-attribute.js';
-import { findTemporalCli, frontendAnswers, startDevServer } from '../../ops/temporal-dev-server.js';
+import { ensureDatabase } from '../../cli/ops/database.js';
+import { ensureUserSearchAttribute, hasUserSearchAttribute } from '../../cli/ops/search-attribute.js';
+import { findTemporalCli, frontendAnswers, startDevServer } from '../../cli/ops/temporal-dev-server.js';
 import { freePort } from '../support/ports.js';
 import { adminUrl } from '../support/postgres.js';
 

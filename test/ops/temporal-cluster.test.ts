@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import type { Check } from '../../ops/doctor.js';
-import { indexedValueTypes, xfcSearchAttributes } from '../../ops/search-attribute.js';
-import { findTemporalCli } from '../../ops/temporal-dev-server.js';
-import { checkTemporalNamespace, searchAttributeCommand } from '../../ops/temporal-namespace-check.js';
-import { setupNamespace } from '../../ops/temporal-server.js';
+import type { Check } from '../../cli/ops/doctor.js';
+import { indexedValueTypes, xfcSearchAttributes } from '../../cli/ops/search-attribute.js';
+import { findTemporalCli } from '../../cli/ops/temporal-dev-server.js';
+import { checkTemporalNamespace, searchAttributeCommand } from '../../cli/ops/temporal-namespace-check.js';
+import { setupNamespace } from '../../cli/ops/temporal-server.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
 import { spawnXfc } from '../support/processes.js';
 

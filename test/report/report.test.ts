@@ -7,14 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { migrate } from '../../db/migrate.js';
 import { openPool, type DatabasePool } from '../../db/pool.js';
-import { openReport, summariseCharts } from '../../report/browser.js';
-import { buildReport } from '../../report/build.js';
-import { startReportServer, type ReportServer } from '../../report/server.js';
-import { generateHistory } from '../../report/synthetic-history.js';
+import { openReport, summariseCharts } from '../../lib/report/browser.js';
+import { buildReport } from '../../lib/report/build.js';
+import { startReportServer, type ReportServer } from '../../lib/report/server.js';
+import { generateHistory } from '../../lib/report/synthetic-history.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { insertUser } from '../support/users.js';
 import { existsSync } from 'node:fs';
-import { chromiumPath } from '../../report/browser.js';
+import { chromiumPath } from '../../lib/report/browser.js';
 
 /**
  * The report from a real database: a generated year of history for 60 users plus users with hostile names, built

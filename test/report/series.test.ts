@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { UserUsage } from '../../db/users.js';
-import { byteAxisScale } from '../../report/charts.js';
-import { escapeHtml, html } from '../../report/html.js';
-import { parseSince } from '../../report/since.js';
-import { carryForward, percentDistribution, stackVolume } from '../../report/series.js';
+import { byteAxisScale } from '../../lib/report/charts.js';
+import { escapeHtml, html } from '../../lib/report/html.js';
+import { parseSince } from '../../lib/report/since.js';
+import { carryForward, percentDistribution, stackVolume } from '../../lib/report/series.js';
 
 function user(userId: number, username: string, hardUsed: bigint): UserUsage {
   return { userId: BigInt(userId), username, hardUsed, temporalUsed: 0n } as UserUsage;

@@ -1,9 +1,9 @@
 import { rmSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import { loadConfig, type XfcConfig } from '../../config/env.js';
+import { loadConfig, type XfcConfig } from '../../lib/config/env.js';
 import { migrate } from '../../db/migrate.js';
 import { openPool, type DatabasePool } from '../../db/pool.js';
-import { connectTemporal } from '../../temporal/client.js';
+import { connectTemporal } from '../../lib/temporal/client.js';
 import { startWorkers, type RunningWorkers, type WorkerRole } from '../../workers/run.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 import { scratchDir } from './scratch.js';

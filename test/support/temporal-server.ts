@@ -9,7 +9,7 @@ import {
   type TemporalDatabases,
   type TemporalServer,
   type TemporalServerPorts,
-} from '../../ops/temporal-server.js';
+} from '../../cli/ops/temporal-server.js';
 import { adminUrl } from './postgres.js';
 
 /**

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { findTemporalCli, startDevServer, type DevServer } from '../../ops/temporal-dev-server.js';
-import { setupNamespace } from '../../ops/temporal-server.js';
+import { findTemporalCli, startDevServer, type DevServer } from '../../cli/ops/temporal-dev-server.js';
+import { setupNamespace } from '../../cli/ops/temporal-server.js';
 import { freePort } from './ports.js';
 import { scratchDir } from './scratch.js';
 import { startOwnTemporalServer } from './temporal-server.js';

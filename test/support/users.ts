@@ -1,6 +1,6 @@
 import { sql } from 'slonik';
-import { backfillUsers } from '../../backfill/index.js';
-import { TiB } from '../../common/units.js';
+import { backfillUsers } from '../../lib/backfill/index.js';
+import { TiB } from '../../lib/common/units.js';
 import type { DatabasePool } from '../../db/pool.js';
 
 /**

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../config/env.js';
-import { temporalTls } from '../../temporal/tls.js';
+import { loadConfig } from '../../lib/config/env.js';
+import { temporalTls } from '../../lib/temporal/tls.js';
 
 describe('Temporal TLS settings', () => {
   it('are off by default, so a local dev server is reached over plain TCP', () => {

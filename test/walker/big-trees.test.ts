@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import type { ScanReport } from '../../messages/v1/scan-report.js';
-import { walk, type WalkOptions } from '../../walker/index.js';
+import type { ScanReport } from '../../lib/messages/v1/scan-report.js';
+import { walk, type WalkOptions } from '../../lib/walker/index.js';
 import { DAY_MS, makeDeepTree, makeFlatTree } from './fixtures.js';
 import { referenceScan } from './reference.js';
 import { randomSequence, walkInPieces } from './pieces.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { escapeByteString, escapeName } from '../../walker/escape.js';
+import { escapeByteString, escapeName } from '../../lib/walker/escape.js';
 
 describe('escapeName', () => {
   it('keeps valid UTF-8 and printable ASCII as they are', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HardLinkSet } from '../../walker/hardlinks.js';
+import { HardLinkSet } from '../../lib/walker/hardlinks.js';
 
 describe('HardLinkSet', () => {
   it('counts an inode at its first link and forgets it after its last', () => {

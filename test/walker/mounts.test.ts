@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { scanReport, type ScanReport } from '../../messages/v1/scan-report.js';
+import { scanReport, type ScanReport } from '../../lib/messages/v1/scan-report.js';
 import { cannotMount, runWithMounts } from '../support/mount-namespace.js';
 import { findMarkers } from './leaks.js';
 import { DAY_MS, makeTempDir, removeTree } from './fixtures.js';

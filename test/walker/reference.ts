@@ -5,7 +5,7 @@
  * component), sharing no code with the walker.
  */
 import { spawnSync } from 'node:child_process';
-import type { ScanReport } from '../../messages/v1/scan-report.js';
+import type { ScanReport } from '../../lib/messages/v1/scan-report.js';
 
 export interface ReferenceOptions {
   now: Date;

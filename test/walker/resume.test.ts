@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import type { ScanReport } from '../../messages/v1/scan-report.js';
-import { CheckpointError, parseCheckpoint, walk, type WalkCheckpoint } from '../../walker/index.js';
+import type { ScanReport } from '../../lib/messages/v1/scan-report.js';
+import { CheckpointError, parseCheckpoint, walk, type WalkCheckpoint } from '../../lib/walker/index.js';
 import { DAY_MS, makeMixedTree, type MixedTree } from './fixtures.js';
 import { roundTrip, walkInPieces } from './pieces.js';
 

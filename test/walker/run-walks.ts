@@ -4,7 +4,7 @@
  * trip, with all those checkpoints. Lets a test walk inside a mount namespace (see test/support/mount-namespace.ts):
  * `node --import tsx test/walker/run-walks.ts ROOT NOW`.
  */
-import { walk, type WalkCheckpoint } from '../../walker/index.js';
+import { walk, type WalkCheckpoint } from '../../lib/walker/index.js';
 import { roundTrip } from './pieces.js';
 
 const [root = '', nowText = ''] = process.argv.slice(2);

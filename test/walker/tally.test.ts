@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCheckpoint, type WalkCheckpoint } from '../../walker/index.js';
-import type { DirRecord, LinkedFile } from '../../walker/protocol.js';
-import { Tally } from '../../walker/tally.js';
+import { parseCheckpoint, type WalkCheckpoint } from '../../lib/walker/index.js';
+import type { DirRecord, LinkedFile } from '../../lib/walker/protocol.js';
+import { Tally } from '../../lib/walker/tally.js';
 
 function record(rel: string, fields: Partial<DirRecord> = {}): DirRecord {
   return {

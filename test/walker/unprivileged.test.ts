@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { scanReport } from '../../messages/v1/scan-report.js';
+import { scanReport } from '../../lib/messages/v1/scan-report.js';
 import { DAY_MS, makeMixedTree, type MixedTree } from './fixtures.js';
 import { referenceScan } from './reference.js';
 

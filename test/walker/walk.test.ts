@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { scanReport, type ScanReport } from '../../messages/v1/scan-report.js';
-import { walk, WalkError, type WalkOptions } from '../../walker/index.js';
-import { parkedWalkerThreads } from '../../walker/thread-pool.js';
+import { scanReport, type ScanReport } from '../../lib/messages/v1/scan-report.js';
+import { walk, WalkError, type WalkOptions } from '../../lib/walker/index.js';
+import { parkedWalkerThreads } from '../../lib/walker/thread-pool.js';
 import { DAY_MS, makeMixedTree, makeTempDir, removeTree, type MixedTree } from './fixtures.js';
 import { referenceScan, type Reference } from './reference.js';
 

@@ -1,0 +1,185 @@
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { requestScanViaQueue } from '../../../lib/amqp/requests.js';
+import { applyWorkflowId, scanWorkflowId } from '../../../lib/temporal/names.js';
+import type { ApplyScanResult, ScanUserResult } from '../../../lib/temporal/contracts.js';
+import { emailsPerRecipient, putOverQuota, registerUsers, writeSmallTrees } from '../harness/fixtures.js';
+import {
+  activityAttempts,
+  historyOf,
+  notificationRows,
+  pendingActivities,
+  scanRows,
+  until,
+  usageOf,
+} from '../harness/observe.js';
+import { Checks, seconds, type Scenario } from '../harness/scenario.js';
+import { startFaultStack, type FaultStack } from '../harness/stack.js';
+
+/** Where in the application the control worker dies. */
+export type KillPoint = 'recorded' | 'decided';
+
+export interface ControlKillMeasured {
+  points: Array<{
+    point: KillPoint;
+    /** Steps of 0.25 ms the frozen worker was allowed before the point was reached. */
+    steps: number;
+    /** Whether the kill landed inside the activity (its transaction committed, its completion not yet reported). */
+    insideActivity: boolean;
+    recoveryMs: number;
+    scanRows: number;
+    emails: number;
+    notification: ApplyScanResult['notification'] | undefined;
+    retriedActivity: string;
+    retries: number;
+    usageMatches: boolean;
+  }>;
+}
+
+const stepMs = 0.25;
+
+/** What tells that the apply reached a kill point: its row in Postgres, and which activity must still be running. */
+const killPoints: Record<
+  KillPoint,
+  { activity: string; reached(stack: FaultStack, scanId: string): Promise<boolean> }
+> = {
+  recorded: {
+    activity: 'recordScan',
+    reached: async (stack, scanId) =>
+      (await stack.pool.maybeOne(sql.type(z.object({ one: z.number() }))`
+          SELECT 1 AS one FROM xfc_scan WHERE scan_id = ${scanId}`)) !== null,
+  },
+  decided: {
+    activity: 'decideNotification',
+    reached: async (stack, scanId) =>
+      (await stack.pool.maybeOne(sql.type(z.object({ one: z.number() }))`
+          SELECT 1 AS one FROM xfc_notification WHERE scan_id = ${scanId}`)) !== null,
+  },
+};
+
+/**
+ * 2. The control worker is killed in the middle of applying a scan: after the transaction of an activity committed
+ * and before Temporal heard that the activity completed. The frozen worker is stepped a quarter of a millisecond at a time until the
+ * activity's row appears in Postgres, then SIGKILLed. After the activity's start-to-close timeout, the retry runs on
+ * the replacement worker: the scan must be recorded once, usage applied once, and the email that was due sent once.
+ */
+export const controlWorkerKilled: Scenario<ControlKillMeasured> = {
+  id: 2,
+  name: 'control worker killed mid-apply',
+  async run({ quick, note = () => undefined }) {
+    const points: KillPoint[] = quick ? ['recorded'] : ['recorded', 'decided'];
+    const stack = await startFaultStack({ smtp: true });
+    const checks = new Checks();
+    const measured: ControlKillMeasured = { points: [] };
+    try {
+      const users = points.map((point) => `hoarder-${point}`);
+      // One volume each: a volume's used_bytes must then equal its one user's usage (not twice it).
+      users.forEach((username, i) => writeSmallTrees(stack.root, `vol${i + 1}`, [username]));
+      await registerUsers(stack.pool, stack.root, users);
+      await putOverQuota(stack.pool, users);
+      let control = await stack.start('control');
+      const bridge = await stack.start('bridge');
+      await stack.start('scan');
+
+      for (const [i, point] of points.entries()) {
+        const username = users[i]!;
+        const { activity } = killPoints[point];
+        const reached = (scanId: string): Promise<boolean> => killPoints[point].reached(stack, scanId);
+        // Hold the scan's result in RabbitMQ until the control worker is frozen: the bridge is frozen first.
+        await requestScanViaQueue(stack.config, username);
+        const scanHandle = stack.client.workflow.getHandle(scanWorkflowId(username));
+        await until('the scan to start', () =>
+          scanHandle.describe().then(
+            () => true,
+            () => false,
+          ),
+        );
+        bridge.freeze();
+        const scan = (await scanHandle.result()) as ScanUserResult;
+        if (scan.type !== 'scan.completed') throw new Error(`the scan of ${username} ended as ${scan.type}`);
+        const scanId = scan.message.scanId;
+        control.freeze();
+        bridge.resume();
+        const applyHandle = stack.client.workflow.getHandle(applyWorkflowId(scanId));
+        await until('the bridge to start the application', () =>
+          applyHandle.describe().then(
+            () => true,
+            () => false,
+          ),
+        );
+
+        note(`stepping the control worker to "${point}" (${activity} committed)`);
+        let steps = 0;
+        while (!(await reached(scanId))) {
+          if (++steps > 100_000) throw new Error(`the control worker never reached "${point}"`);
+          await control.step(stepMs);
+        }
+        const pending = await pendingActivities(applyHandle);
+        const insideActivity = pending.some((a) => a.type === activity);
+        const killedAt = Date.now();
+        control.kill('SIGKILL');
+        await control.exited;
+        checks.expect(
+          `${point}: killed after ${activity} committed, before its completion reached Temporal`,
+          insideActivity,
+          `pending: ${pending.map((a) => a.type).join(', ') || 'none'} after ${steps} steps`,
+        );
+
+        note(`killed; starting a replacement control worker`);
+        control = await stack.start('control');
+        const applied = (await applyHandle.result()) as ApplyScanResult;
+        const recoveryMs = Date.now() - killedAt;
+        const attempts = activityAttempts(await historyOf(stack.client, applyHandle.workflowId));
+        const rows = await scanRows(stack.pool, username);
+        const usage = await usageOf(stack.pool, username);
+        const emails = emailsPerRecipient(stack.smtp?.messages ?? []).get(`${username}@example.org`) ?? 0;
+        const notifications = (await notificationRows(stack.pool)).filter((n) => n.scanId === scanId);
+        const usageMatches =
+          usage.totalUsed === BigInt(scan.message.totals.bytes) &&
+          usage.quotaUsed === BigInt(scan.message.totals.temporalByteDays) &&
+          usage.volumeUsed === usage.totalUsed;
+
+        checks.equal(`${point}: one scan row`, rows.length, 1);
+        checks.expect(
+          `${point}: usage applied once`,
+          usageMatches && rows[0]?.usageApplied === true,
+          JSON.stringify(usage, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
+        );
+        checks.equal(`${point}: one outbox row`, notifications.length, 1);
+        checks.equal(`${point}: the email that was due was sent`, applied.notification, 'sent');
+        checks.equal(`${point}: exactly one email`, emails, 1);
+        checks.expect(
+          `${point}: ${activity} was retried`,
+          (attempts.byType.get(activity) ?? 0) >= 2,
+          `${activity} attempts ${attempts.byType.get(activity) ?? 0}`,
+        );
+        measured.points.push({
+          point,
+          steps,
+          insideActivity,
+          recoveryMs,
+          scanRows: rows.length,
+          emails,
+          notification: applied.notification,
+          retriedActivity: activity,
+          retries: attempts.retries,
+          usageMatches,
+        });
+      }
+      return {
+        summary: measured.points
+          .map(
+            (p) =>
+              `killed after ${p.retriedActivity} committed (${p.insideActivity ? 'inside' : 'NOT inside'} the activity, ` +
+              `${p.steps} steps): ${p.scanRows} scan row, usage ${p.usageMatches ? 'applied once' : 'WRONG'}, ` +
+              `${p.emails} email (${p.notification}), applied ${seconds(p.recoveryMs)} after the kill`,
+          )
+          .join('; '),
+        checks: checks.list,
+        measured,
+      };
+    } finally {
+      await stack.stop();
+    }
+  },
+};
