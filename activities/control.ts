@@ -19,7 +19,7 @@ import type {
   ScanRequest,
 } from '../lib/messages/v1/index.js';
 import type { ApplyScanInput } from '../lib/temporal/contracts.js';
-import type { ControlMetrics } from '../workers/metrics.js';
+import type { ControlMetrics } from './metrics.js';
 import { checkWorkDirPath } from './work-dir.js';
 
 /** Where and how to scan one user, decided where the database and configuration are. */

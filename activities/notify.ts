@@ -17,7 +17,7 @@ import type { DatabasePool } from '../db/pool.js';
 import { createMailer, PermanentMailError, type MailTransport } from '../lib/notify/mailer.js';
 import { planNotification, planSettings } from '../lib/notify/outbox.js';
 import type { NotifyLevel } from '../lib/notify/policy.js';
-import type { NotifyMetrics } from '../workers/metrics.js';
+import type { NotifyMetrics } from './metrics.js';
 import { recentUsage } from '../db/usage-history.js';
 import { historyLimit } from '../lib/notify/history-block.js';
 

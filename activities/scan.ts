@@ -2,7 +2,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { XfcConfig } from '../lib/config/env.js';
 import type { AgeBasis, ScanReport } from '../lib/messages/v1/index.js';
 import { parseCheckpoint, walk, type WalkCheckpoint, type WalkProgress } from '../lib/walker/index.js';
-import type { ScanMetrics } from '../workers/metrics.js';
+import type { ScanMetrics } from './metrics.js';
 import { inspectWorkDirOnDisk, type WorkDirVerdict } from './work-dir.js';
 
 /** Error types the scan workflow treats as final: retrying cannot help. */

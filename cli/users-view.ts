@@ -1,5 +1,5 @@
 import { printable } from '../lib/common/printable.js';
-import { describeForecast, forecastTemporalQuota, type TemporalForecast } from '../lib/common/forecast.js';
+import { describeForecast, forecastOf } from '../lib/common/forecast.js';
 import { formatTime } from '../lib/common/time.js';
 import { formatByteDays, formatBytes, formatExact, formatPercent } from '../lib/common/units.js';
 import type { ScanRecord } from '../db/scans.js';
@@ -10,16 +10,6 @@ import { formatTable } from '../lib/common/table.js';
 
 export const unitsNote =
   'Sizes in IEC units (1 TiB = 2^40 bytes); temporal usage in byte·days (TiB·day = 1 TiB held for a day).';
-
-export function forecastOf(user: UserUsage): TemporalForecast | null {
-  if (!user.lastScanned) return null;
-  return forecastTemporalQuota({
-    temporalUsed: user.temporalUsed,
-    temporalQuota: user.temporalQuota,
-    bytes: user.hardUsed,
-    scannedAt: user.lastScanned,
-  });
-}
 
 function forecastText(user: UserUsage): string {
   const forecast = forecastOf(user);

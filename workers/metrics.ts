@@ -1,26 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FleetHealth } from '../db/fleet-health.js';
+import type { ControlMetrics, NotifyMetrics, ScanMetrics } from '../activities/metrics.js';
 
-/** What the walk activities report. */
-export interface ScanMetrics {
-  recordChunk(chunk: { files: number; seconds: number }): void;
-}
-
-/** What the control activities report. */
-export interface ControlMetrics {
-  recordScanResult(result: { status: 'complete' | 'partial' | 'failed'; errors: Record<string, number> }): void;
-  /** A failed scan applied, by its reason (scan.failed `reason`). */
-  recordScanFailure(reason: string): void;
-  /** How long a complete or partial scan took, start to finish (all its walk chunks). */
-  recordScanDuration(seconds: number): void;
-}
-
-/** What the notification activities report: one per decision or send attempt. */
-export interface NotifyMetrics {
-  /** sent; failed (a send attempt failed and will be retried); rejected (refused for good); suppressed. */
-  recordEmail(outcome: 'sent' | 'failed' | 'rejected' | 'suppressed'): void;
-}
+export type { ControlMetrics, NotifyMetrics, ScanMetrics };
 
 /** Where the gauges computed from the database and the broker come from (the control worker only). */
 export interface OutcomeSources {
@@ -207,7 +190,13 @@ export class XfcMetrics implements ScanMetrics, ControlMetrics, NotifyMetrics {
     if (seconds > 0) this.filesPerSecond.set(files / seconds);
   }
 
-  recordScanResult({ status, errors }: { status: 'complete' | 'partial' | 'failed'; errors: Record<string, number> }): void {
+  recordScanResult({
+    status,
+    errors,
+  }: {
+    status: 'complete' | 'partial' | 'failed';
+    errors: Record<string, number>;
+  }): void {
     this.scans.inc({ status });
     for (const [kind, count] of Object.entries(errors)) if (count > 0) this.scanErrors.inc({ kind }, count);
   }

@@ -22,8 +22,8 @@ const run = promisify(execFile);
 
 export const temporalServerVersion = 'v1.29.1';
 
-/** deploy/temporal of this checkout, from the sources (cli/ops/) or the build (dist/ops/). */
-export const temporalDeployDir = [1, 2]
+/** deploy/temporal of this checkout, from the sources (cli/ops/) or the build (dist/cli/ops/). */
+export const temporalDeployDir = [2, 3]
   .map((up) => join(dirname(fileURLToPath(import.meta.url)), ...Array<string>(up).fill('..'), 'deploy', 'temporal'))
   .find((dir) => existsSync(join(dir, 'config', 'xfc.yaml')))!;
 

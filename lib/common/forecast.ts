@@ -36,3 +36,19 @@ export function describeForecast(forecast: TemporalForecast): string {
       return `${forecast.date.toISOString().slice(0, 10)} (in ${forecast.days} day${forecast.days === 1 ? '' : 's'})`;
   }
 }
+
+/** The forecast of a user's row as the database gives it (`users list|show`, the report); null before any scan. */
+export function forecastOf(user: {
+  lastScanned: Date | null;
+  temporalUsed: bigint;
+  temporalQuota: bigint;
+  hardUsed: bigint;
+}): TemporalForecast | null {
+  if (!user.lastScanned) return null;
+  return forecastTemporalQuota({
+    temporalUsed: user.temporalUsed,
+    temporalQuota: user.temporalQuota,
+    bytes: user.hardUsed,
+    scannedAt: user.lastScanned,
+  });
+}

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * xfc's version, from its package.json: one level up from the sources (cli/main.ts) and two from the compiled
- * dist/cli/main.js. The first package.json named xfc going up from this module is ours.
+ * xfc's version, from its package.json: two levels up from the sources (lib/common/) and three from the compiled
+ * dist/lib/common/. The first package.json named xfc going up from this module is ours.
  */
 export function xfcVersion(): string {
-  for (const relative of ['../package.json', '../../package.json']) {
+  for (const relative of ['../../package.json', '../../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as {
         name?: unknown;

@@ -1,6 +1,6 @@
 import { describeForecast } from '../common/forecast.js';
 import { formatByteDays, formatBytes, formatPercent } from '../common/units.js';
-import { forecastOf } from '../../cli/users-view.js';
+import { forecastOf } from '../common/forecast.js';
 import { formatTime } from '../common/time.js';
 import type { UserUsage } from '../../db/users.js';
 import {

@@ -41,12 +41,12 @@ interface Addon {
   close(engine: Engine): void;
 }
 
-/** From lib/walker/ (sources) or dist/walker/ (build): the addon is in the repository's build/Release. */
+/** From lib/walker/ (sources) or dist/lib/walker/ (build): the addon is in the repository's build/Release. */
 function addonPath(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [
-    join(here, '..', 'build', 'Release', 'xfc_walker.node'),
     join(here, '..', '..', 'build', 'Release', 'xfc_walker.node'),
+    join(here, '..', '..', '..', 'build', 'Release', 'xfc_walker.node'),
   ];
   const found = candidates.find((path) => existsSync(path));
   if (!found) {

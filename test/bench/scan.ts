@@ -304,7 +304,7 @@ function compare(name: string, root: string, runs: number, tools: Tool[]): Row {
  * thread's event loop while it ran (what would hold back a Temporal heartbeat), in ms.
  */
 function eventLoopDelay(root: string, env: NodeJS.ProcessEnv): number {
-  const walker = pathToFileURL(join(cache, 'dist', 'walker', 'index.js')).href;
+  const walker = pathToFileURL(join(cache, 'dist', 'lib', 'walker', 'index.js')).href;
   const script = `
     import { monitorEventLoopDelay } from 'node:perf_hooks';
     import { walk } from ${JSON.stringify(walker)};
