@@ -22,7 +22,7 @@ import { recentUsage } from '../db/usage-history.js';
 import { historyLimit } from '../lib/notify/history-block.js';
 
 /**
- * The notification activities the applyScan workflow calls (DESIGN §7): decide, then send. Deciding writes the
+ * The notification activities the applyScan workflow calls (docs/design.md §7): decide, then send. Deciding writes the
  * decision and its outbox row in one transaction; sending delivers that row and marks it sent only after the SMTP
  * server accepted it (or, when PostgreSQL is down at that moment, hands the workflow what to record). All are safe
  * to retry: a decision is made once per scan id, and a sent row is never sent again.

@@ -1,6 +1,11 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { UsageError, UserError, errorMessage } from '../lib/common/errors.js';
-import { CheckpointError, parseCheckpoint, type CheckpointExpectation, type WalkCheckpoint } from '../lib/walker/index.js';
+import {
+  CheckpointError,
+  parseCheckpoint,
+  type CheckpointExpectation,
+  type WalkCheckpoint,
+} from '../lib/walker/index.js';
 
 /**
  * `xfc scan --checkpoint FILE`: the file holds the last checkpoint of an unfinished scan. A missing file means

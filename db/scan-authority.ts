@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { dbId, type DbId } from './ids.js';
 
 /**
- * Which results may change usage (DESIGN §5): only those of scans xfc itself issued. The scan workflow records
+ * Which results may change usage (docs/design.md §5): only those of scans xfc itself issued. The scan workflow records
  * each scan id with its user and the work directory it resolved from the database (`recordIssuedScan`), before
  * any walk; a result is then checked against that row (`verifyScanResult`) by the bridge before it starts an
  * application, and again inside the transaction that applies it, so nothing can slip in between the two.

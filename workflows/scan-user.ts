@@ -23,7 +23,13 @@ import type { ControlActivities } from '../activities/control.js';
 import type { ScanActivities, ScanProgress, WalkChunkResult } from '../activities/scan.js';
 import type { ScanCompleted, ScanFailed, ScanFailureReason } from '../lib/messages/v1/index.js';
 import { applyWorkflowId, userSearchAttribute, workflowTypes } from '../lib/temporal/names.js';
-import { applySummary, type ScanOutcome, type ScanResumeState, type ScanUserInput, type ScanUserResult } from '../lib/temporal/contracts.js';
+import {
+  applySummary,
+  type ScanOutcome,
+  type ScanResumeState,
+  type ScanUserInput,
+  type ScanUserResult,
+} from '../lib/temporal/contracts.js';
 
 /**
  * Database and messaging steps. They are short; Postgres or RabbitMQ being down is the usual reason for a failure,

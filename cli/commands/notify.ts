@@ -10,7 +10,13 @@ import {
 } from '../../db/notifications.js';
 import { openPool, type DatabasePool } from '../../db/pool.js';
 import { messageIdFor } from '../../lib/notify/message.js';
-import { emailContent, initialStoredState, kindForLevel, planNotification, planSettings } from '../../lib/notify/outbox.js';
+import {
+  emailContent,
+  initialStoredState,
+  kindForLevel,
+  planNotification,
+  planSettings,
+} from '../../lib/notify/outbox.js';
 import { decisionReasons, isPlainAddress, type DecisionReason, type EmailKind } from '../../lib/notify/policy.js';
 import { renderEmail, type RenderedEmail } from '../../lib/notify/render.js';
 import { formatTime, isoTime } from '../../lib/common/time.js';

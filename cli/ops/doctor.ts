@@ -59,7 +59,7 @@ function codeOf(err: unknown): string | undefined {
   return undefined;
 }
 
-/** The Django tables and the columns xfc reads and writes (DESIGN §4). */
+/** The Django tables and the columns xfc reads and writes (docs/design.md §4). */
 const djangoColumns: Record<string, string[]> = {
   xfc_control_cachedisk: ['id', 'mountpoint', 'size_bytes', 'allocated_bytes', 'used_bytes'],
   xfc_control_user: [

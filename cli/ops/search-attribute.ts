@@ -44,7 +44,7 @@ export async function hasUserSearchAttribute(
 }
 
 /**
- * Registers the Keyword search attribute XfcUser on a server that lacks it (DESIGN §6), so the Web UI can filter
+ * Registers the Keyword search attribute XfcUser on a server that lacks it (docs/design.md §6), so the Web UI can filter
  * scans by user. Tolerates a concurrent registration ("already exists").
  */
 export async function ensureUserSearchAttribute(

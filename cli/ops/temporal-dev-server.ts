@@ -6,7 +6,7 @@ import { delimiter, join } from 'node:path';
 import { Connection, type TLSConfig } from '@temporalio/client';
 import { xfcSearchAttributes } from './search-attribute.js';
 
-/** xfc's search attributes (DESIGN §6: the Web UI filters scan and apply workflows by them), as dev server flags. */
+/** xfc's search attributes (docs/design.md §6: the Web UI filters scan and apply workflows by them), as dev server flags. */
 export const searchAttributeFlags = xfcSearchAttributes.flatMap((attribute) => [
   '--search-attribute',
   `${attribute.name}=${attribute.type}`,

@@ -1,6 +1,6 @@
 -- Up Migration
 
--- The notification outbox (DESIGN §7): one row per email decision, written in the same transaction as the decision
+-- The notification outbox (docs/design.md §7): one row per email decision, written in the same transaction as the decision
 -- itself, with the email fully rendered. The send activity delivers exactly that row and marks it sent only after
 -- the SMTP server accepted it, so what was decided is what is sent, and a sent row is never sent again.
 --

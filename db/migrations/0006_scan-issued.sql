@@ -2,7 +2,7 @@
 
 -- Every scan xfc itself started: written by the scan workflow when it resolves the user's work directory from the
 -- database, before anything is walked. A result is applied only if its scan id is here, for that user, with that
--- work directory (DESIGN §5: only xfc's own scans change usage). The user id is bigint so that it keeps matching
+-- work directory (docs/design.md §5: only xfc's own scans change usage). The user id is bigint so that it keeps matching
 -- Django's ids once those become bigint.
 CREATE TABLE IF NOT EXISTS xfc_scan_issued (
     scan_id text PRIMARY KEY,

@@ -4,12 +4,7 @@ import type { XfcConfig } from '../config/env.js';
 import type { MessageType } from '../messages/v1/index.js';
 import { applyWorkflowId, scanWorkflowId } from '../temporal/names.js';
 import type { ResultClaims, ResultVerdict } from '../../db/scan-authority.js';
-import {
-  existingApplication,
-  startApplyWorkflow,
-  startScanWorkflow,
-  type StartOutcome,
-} from '../temporal/starters.js';
+import { existingApplication, startApplyWorkflow, startScanWorkflow, type StartOutcome } from '../temporal/starters.js';
 import { backoffDelay, sleep, type Backoff } from './backoff.js';
 import { confirmedPublisher, type ConfirmedPublish } from './confirm.js';
 import { closeQuietly, connectAmqp } from './connection.js';
@@ -20,7 +15,7 @@ import { jsonLogger, type LogFields, type Logger } from './log.js';
 import { declareTopology, scanCompletedQueue, scanRequestQueue } from './topology.js';
 
 /**
- * The bridge between RabbitMQ and Temporal (DESIGN §1, §5): a scan.request starts `scanUser`, a scan.completed or
+ * The bridge between RabbitMQ and Temporal (docs/design.md §1, §5): a scan.request starts `scanUser`, a scan.completed or
  * scan.failed starts `applyScan`. A delivery is acked only once Temporal accepted the start (an execution already
  * running, or an application already done, counts as accepted), so a crash anywhere means a redelivery and an
  * idempotent second start, never a lost message. Starting returns at once: no delivery is held while a scan runs.

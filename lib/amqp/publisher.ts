@@ -11,7 +11,7 @@ import { declareTopology, mainExchange, maxBodyBytes, routingKeyFor, type Topolo
 export { PublishError } from './confirm.js';
 
 /**
- * Publishes xfc messages on a confirm channel (DESIGN §5): validated, JSON, persistent, mandatory, with a
+ * Publishes xfc messages on a confirm channel (docs/design.md §5): validated, JSON, persistent, mandatory, with a
  * deterministic messageId. `publish` resolves only once the broker confirmed a routed message; a nack, a return,
  * a closed channel or a missing confirm reject it with PublishError, so a Temporal activity that calls it is
  * retried. An invalid body rejects with InvalidMessageError, which no retry can fix.

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { MessageType } from '../messages/v1/index.js';
 
 /**
- * Results published on RabbitMQ are signed, so the bridge can tell xfc's own from anyone else's (DESIGN §5: a
+ * Results published on RabbitMQ are signed, so the bridge can tell xfc's own from anyone else's (docs/design.md §5: a
  * result from outside is applied only when authenticated).
  *
  * Why an HMAC rather than RabbitMQ's validated `user_id` property: the signature travels with the message, so it

@@ -3,7 +3,7 @@ import type { MessageType } from '../messages/v1/index.js';
 import { closeQuietly, connectAmqp } from './connection.js';
 
 /**
- * The RabbitMQ topology of DESIGN §5, in one place. Everything here is declared idempotently by the bridge at
+ * The RabbitMQ topology of docs/design.md §5, in one place. Everything here is declared idempotently by the bridge at
  * start-up, by every (re)connection, and by `xfc amqp setup`; the vhost is the path of XFC_AMQP_URL.
  *
  * Changing a queue argument below makes the next declaration fail with PRECONDITION_FAILED on a broker that

@@ -1,5 +1,5 @@
 /**
- * When to write to a user about their XFC usage (DESIGN §7). Pure: state + new usage + now in, a decision out, so
+ * When to write to a user about their XFC usage (docs/design.md §7). Pure: state + new usage + now in, a decision out, so
  * every rule is unit-tested with a fake clock and the database only stores what comes out.
  *
  * The policy compares the level a scan measures with the level the user was last *told* of (`notifiedLevel`), not

@@ -7,7 +7,7 @@ import { formatTime } from '../common/time.js';
 import { historyBlock, historyHtml, historyTable, type HistoryBlock, type HistoryPoint } from './history-block.js';
 
 /**
- * The emails themselves (DESIGN §7): calm and useful, never a threat. Pure: the same input gives the same bytes,
+ * The emails themselves (docs/design.md §7): calm and useful, never a threat. Pure: the same input gives the same bytes,
  * so the rendered examples under docs/emails/ are the snapshots the tests compare against.
  *
  * Both bodies are built from one list of blocks, so the text and HTML parts always say the same thing. Every

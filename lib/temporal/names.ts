@@ -1,5 +1,5 @@
 /**
- * Names that Temporal, the bridge and the CLI must agree on (DESIGN §6). Pure: workflow code imports it too.
+ * Names that Temporal, the bridge and the CLI must agree on (docs/design.md §6). Pure: workflow code imports it too.
  */
 export const workflowTypes = {
   sweep: 'sweep',

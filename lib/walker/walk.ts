@@ -8,7 +8,7 @@ import { Tally } from './tally.js';
 export { WalkError, type WalkOptions, type WalkOutcome, type WalkProgress } from './options.js';
 
 /**
- * Walks `root` (DESIGN §2–§3) with the native walker: fd-relative below the root, lstat semantics, one device
+ * Walks `root` (docs/design.md §2–§3) with the native walker: fd-relative below the root, lstat semantics, one device
  * and one mount, names as bytes, hard links once, errors counted, in a deterministic order so that it can stop
  * at any record and resume exactly. This thread only accounts the records, in order, in short callbacks.
  */

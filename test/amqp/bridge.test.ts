@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { deadDetailHeader, deadReasonHeader, listDeadLetters, originalSizeHeader } from '../../lib/amqp/dead-letters.js';
+import {
+  deadDetailHeader,
+  deadReasonHeader,
+  listDeadLetters,
+  originalSizeHeader,
+} from '../../lib/amqp/dead-letters.js';
 import { deadQueue, mainExchange, scanCompletedQueue, scanRequestQueue } from '../../lib/amqp/topology.js';
 import type { ScanUserInput } from '../../lib/temporal/contracts.js';
 import { exampleMessage } from '../messages/examples.js';

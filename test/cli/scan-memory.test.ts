@@ -8,7 +8,7 @@ import { cannotMount, runWithMounts } from '../support/mount-namespace.js';
 import { makeTempDir, removeTree } from '../walker/fixtures.js';
 
 /**
- * Memory is bounded by depth, never by the size of a directory (issue 12, DESIGN §3): `xfc scan` of one directory
+ * Memory is bounded by depth, never by the size of a directory (issue 12, docs/design.md §3): `xfc scan` of one directory
  * of 1,000,000 entries peaks at ≤ 150 MB resident, start-up included (measured by /usr/bin/time, as the
  * benchmark does). It runs the CLI from the sources through tsx, which alone adds ~30 MB (an empty directory:
  * 111 MB through tsx, 81 MB compiled, with today's walker), so the bound is stricter here than in the benchmark,

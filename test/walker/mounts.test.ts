@@ -9,7 +9,7 @@ import { DAY_MS, makeTempDir, removeTree } from './fixtures.js';
 import { referenceScan } from './reference.js';
 
 /**
- * Never into another mount (DESIGN §3): a bind mount of the same filesystem is a mount like any other. The tree
+ * Never into another mount (docs/design.md §3): a bind mount of the same filesystem is a mount like any other. The tree
  * is itself a bind mount (as a work directory may be), and holds a bind mount of a directory from outside it, a
  * bind mount of one of its own directories (which would count it twice) and a tmpfs. Each is counted as a
  * directory and reported, none is entered, in a fresh walk and in a walk resumed after every record.

@@ -1,6 +1,12 @@
 /** Helpers for tests that stop walks and resume them. */
 import type { ScanReport } from '../../lib/messages/v1/scan-report.js';
-import { parseCheckpoint, walk, type WalkCheckpoint, type WalkOptions, type WalkOutcome } from '../../lib/walker/index.js';
+import {
+  parseCheckpoint,
+  walk,
+  type WalkCheckpoint,
+  type WalkOptions,
+  type WalkOutcome,
+} from '../../lib/walker/index.js';
 
 /** What a checkpoint looks like after a trip through a file or a Temporal payload. */
 export function roundTrip(checkpoint: WalkCheckpoint, root: string): WalkCheckpoint {

@@ -11,7 +11,7 @@ import { DAY_MS, makeTempDir, removeTree } from './fixtures.js';
 import { roundTrip } from './pieces.js';
 
 /**
- * The symlink-swap race (issue 12, DESIGN §3): an unprivileged user swaps, with renameat2(RENAME_EXCHANGE), real
+ * The symlink-swap race (issue 12, docs/design.md §3): an unprivileged user swaps, with renameat2(RENAME_EXCHANGE), real
  * directories of their tree with symlinks to a directory only root can read, as fast as the kernel allows, while
  * root walks the tree hundreds of times, fresh and resumed from checkpoints taken mid-walk. A walker that names
  * files by path follows a swapped-in symlink between checking a directory and reading it; an fd-relative one

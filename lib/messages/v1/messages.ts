@@ -3,7 +3,7 @@ import { usernameProblem } from '../../common/username.js';
 import { ageBasis, scanReport } from './scan-report.js';
 
 /**
- * The RabbitMQ message contracts, version 1 (DESIGN §5). Producers and consumers both import these schemas, so a
+ * The RabbitMQ message contracts, version 1 (docs/design.md §5). Producers and consumers both import these schemas, so a
  * field cannot drift between them. Every body carries `"version": 1`; the AMQP `type` property names the schema.
  */
 

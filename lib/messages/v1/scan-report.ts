@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /**
  * What a scan found, as the walker reports it, `xfc scan --json` prints it and `scan.completed` carries it
- * (DESIGN §5). Byte figures are decimal strings because byte·days overflow 2^53; counts are plain numbers.
+ * (docs/design.md §5). Byte figures are decimal strings because byte·days overflow 2^53; counts are plain numbers.
  * Paths are relative to the work directory and escaped (see lib/walker/escape.ts): non-UTF-8 bytes and control
  * characters appear as \xNN, so they are safe to print, log and put in JSON.
  */

@@ -3,7 +3,14 @@ import type { ScanUserResult } from '../../../lib/temporal/contracts.js';
 import { putOverQuota, registerUsers, writeSmallTrees } from '../harness/fixtures.js';
 import { executions, outstandingRequests, scansPerUser, until } from '../harness/observe.js';
 import { jsonLines, sleep } from '../harness/processes.js';
-import { describeLedger, ledger, ledgerChecks, startSweep, waitUntilScanned, type Ledger } from '../harness/pipeline.js';
+import {
+  describeLedger,
+  ledger,
+  ledgerChecks,
+  startSweep,
+  waitUntilScanned,
+  type Ledger,
+} from '../harness/pipeline.js';
 import { Checks, seconds, type Scenario } from '../harness/scenario.js';
 import { restartBroker } from '../harness/services.js';
 import { startFaultStack, type FaultStack } from '../harness/stack.js';

@@ -1,8 +1,22 @@
 import { workflowTypes } from '../../../lib/temporal/names.js';
 import { putOverQuota, registerUsers, writeSmallTrees } from '../harness/fixtures.js';
-import { activityAttempts, executions, historyOf, outstandingRequests, scansPerUser, until } from '../harness/observe.js';
+import {
+  activityAttempts,
+  executions,
+  historyOf,
+  outstandingRequests,
+  scansPerUser,
+  until,
+} from '../harness/observe.js';
 import { sleep } from '../harness/processes.js';
-import { describeLedger, ledger, ledgerChecks, startSweep, waitUntilScanned, type Ledger } from '../harness/pipeline.js';
+import {
+  describeLedger,
+  ledger,
+  ledgerChecks,
+  startSweep,
+  waitUntilScanned,
+  type Ledger,
+} from '../harness/pipeline.js';
 import { Checks, seconds, type Scenario } from '../harness/scenario.js';
 import { restartPostgres } from '../harness/services.js';
 import { startFaultStack } from '../harness/stack.js';
