@@ -36,7 +36,7 @@ const healthRow = z.object({
 });
 const volumeRow = z.object({ mountpoint: z.string(), capacityBytes: z.number(), usedBytes: z.number() });
 
-/** Django's "never" for last_scanned. */
+/** Before this, a user was never measured (Django's 1900-01-01, or no value at all). */
 const neverBefore = '1901-01-01 00:00:00+00';
 
 export async function readFleetHealth(
@@ -49,11 +49,17 @@ export async function readFleetHealth(
   const at = (column: string, quota: string, percent: number): ReturnType<typeof sql.fragment> =>
     sql.fragment`(${sql.identifier([column])}::numeric * 100 >= ${sql.identifier([quota])}::numeric * ${percent}
                  AND ${sql.identifier([column])} > 0)`;
+  // last_scanned is xfc's own copy (xfc_user_state; Django's column exists only after the app's 0002): -infinity = never.
   const row = await db.one(sql.type(healthRow)`
+    WITH users AS (
+      SELECT u.total_used, u.hard_limit_size, u.quota_used, u.quota_size,
+             COALESCE(s.last_scanned, '-infinity'::timestamptz) AS last_scanned
+      FROM xfc_control_user u LEFT JOIN xfc_user_state s ON s.user_id = u.id
+    )
     SELECT count(*)::int AS users,
            count(*) FILTER (WHERE last_scanned < ${neverBefore})::int AS "neverScanned",
            ARRAY(SELECT count(*) FILTER (WHERE u2.last_scanned < ${now} - make_interval(days => d))::int
-                 FROM unnest(${within}) AS w(d) CROSS JOIN xfc_control_user u2 GROUP BY w.d ORDER BY w.d)
+                 FROM unnest(${within}) AS w(d) CROSS JOIN users u2 GROUP BY w.d ORDER BY w.d)
              AS "notScanned",
            min(last_scanned) FILTER (WHERE last_scanned >= ${neverBefore}) AS "oldestScan",
            count(*) FILTER (WHERE ${at('total_used', 'hard_limit_size', options.overPercent)})::int AS "overHard",
@@ -63,7 +69,7 @@ export async function readFleetHealth(
            count(*) FILTER (WHERE ${at('quota_used', 'quota_size', options.warnPercent)}
                             AND NOT ${at('quota_used', 'quota_size', options.overPercent)})::int AS "nearTemporal",
            (SELECT last_run_at FROM xfc_sweep_run) AS "lastSweep"
-    FROM xfc_control_user`);
+    FROM users`);
   const volumes = await db.any(sql.type(volumeRow)`
     SELECT mountpoint, size_bytes::float8 AS "capacityBytes", used_bytes::float8 AS "usedBytes"
     FROM xfc_control_cachedisk ORDER BY mountpoint`);

@@ -55,7 +55,8 @@ export async function checkScanFreshness(config: XfcConfig, add: FreshnessAdd, n
         );
       }
       const names = await pool.anyFirst(sql.type(z.object({ name: z.string() }))`
-        SELECT name FROM xfc_control_user WHERE last_scanned < '1901-01-01 00:00:00+00' ORDER BY name LIMIT 5`);
+        SELECT u.name FROM xfc_control_user u LEFT JOIN xfc_user_state s ON s.user_id = u.id
+        WHERE s.last_scanned IS NULL ORDER BY u.name LIMIT 5`);
       add(
         'never scanned',
         health.neverScanned > 0 ? 'warn' : 'ok',

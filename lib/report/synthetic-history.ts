@@ -253,14 +253,15 @@ export async function generateHistory(
 
   // Current usage = the newest successful scan, as applying it would have set.
   await pool.query(sql.unsafe`
-    UPDATE xfc_control_user u SET total_used = s.bytes, quota_used = s.temporal_byte_days, last_scanned = s.scan_now
+    UPDATE xfc_control_user u SET total_used = s.bytes, quota_used = s.temporal_byte_days
     FROM (SELECT DISTINCT ON (user_id) user_id, bytes, temporal_byte_days, scan_now FROM xfc_scan
           WHERE status <> 'failed' AND user_id = ANY(${sql.array([...idOf.values()], 'int4')})
           ORDER BY user_id, scan_now DESC) s
     WHERE u.id = s.user_id`);
   await pool.query(sql.unsafe`
-    INSERT INTO xfc_user_state (user_id, last_scan_id, last_scan_status, last_scan_at, last_failed_at, last_failure_reason)
-    SELECT u.id, ok.scan_id, ok.status, ok.scan_now, bad.finished_at, bad.failure_reason
+    INSERT INTO xfc_user_state (user_id, last_scan_id, last_scan_status, last_scan_at, last_scanned, last_failed_at,
+                                last_failure_reason)
+    SELECT u.id, ok.scan_id, ok.status, ok.scan_now, ok.scan_now, bad.finished_at, bad.failure_reason
     FROM xfc_control_user u
     LEFT JOIN LATERAL (SELECT scan_id, status, scan_now FROM xfc_scan WHERE user_id = u.id AND status <> 'failed'
                        ORDER BY scan_now DESC LIMIT 1) ok ON true

@@ -17,7 +17,7 @@ function section(title: string): string {
 
 describe('README', () => {
   it('documents every variable lib/config/env.ts reads, and no other, in its configuration table', () => {
-    const source = readFileSync(join(repo, 'config', 'env.ts'), 'utf8');
+    const source = readFileSync(join(repo, 'lib', 'config', 'env.ts'), 'utf8');
     const read = new Set([...source.matchAll(/'((?:XFC|TEMPORAL)_[A-Z_]+)'/g)].map((match) => match[1]));
     const documented = new Set(
       [...section('Configuration').matchAll(/^\| `((?:XFC|TEMPORAL)_[A-Z_]+)`/gm)].map((match) => match[1]),

@@ -59,8 +59,12 @@ describe('xfc report from a real database', () => {
              })}::jsonb, NULL
       FROM xfc_control_user WHERE name = ${hostile}`);
     await pool.query(sql.unsafe`
-      UPDATE xfc_control_user SET total_used = 1e18, quota_used = 5e18, last_scanned = ${now.toISOString()}::timestamptz - interval '1 hour'
-      WHERE name = ${hostile}`);
+      UPDATE xfc_control_user SET total_used = 1e18, quota_used = 5e18 WHERE name = ${hostile}`);
+    // last_scanned is xfc's own copy (Django's column comes with the app's 0002).
+    await pool.query(sql.unsafe`
+      INSERT INTO xfc_user_state (user_id, last_scanned)
+      SELECT id, ${now.toISOString()}::timestamptz - interval '1 hour' FROM xfc_control_user WHERE name = ${hostile}
+      ON CONFLICT (user_id) DO UPDATE SET last_scanned = EXCLUDED.last_scanned`);
   });
 
   after(async () => {

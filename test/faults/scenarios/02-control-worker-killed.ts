@@ -38,29 +38,36 @@ export interface ControlKillMeasured {
 
 const stepMs = 0.25;
 
-/** What tells that the apply reached a kill point: its row in Postgres, and which activity must still be running. */
+const scanIdRow = z.object({ scanId: z.string() });
+
+/**
+ * What tells that the apply reached a kill point: its row in Postgres (the scan id, once there), and which activity
+ * must still be running.
+ */
 const killPoints: Record<
   KillPoint,
-  { activity: string; reached(stack: FaultStack, scanId: string): Promise<boolean> }
+  { activity: string; reached(stack: FaultStack, username: string): Promise<string | null> }
 > = {
   recorded: {
     activity: 'recordScan',
-    reached: async (stack, scanId) =>
-      (await stack.pool.maybeOne(sql.type(z.object({ one: z.number() }))`
-          SELECT 1 AS one FROM xfc_scan WHERE scan_id = ${scanId}`)) !== null,
+    reached: (stack, username) =>
+      stack.pool.maybeOneFirst(sql.type(scanIdRow)`
+          SELECT scan_id AS "scanId" FROM xfc_scan WHERE username = ${username}`),
   },
   decided: {
     activity: 'decideNotification',
-    reached: async (stack, scanId) =>
-      (await stack.pool.maybeOne(sql.type(z.object({ one: z.number() }))`
-          SELECT 1 AS one FROM xfc_notification WHERE scan_id = ${scanId}`)) !== null,
+    reached: (stack, username) =>
+      stack.pool.maybeOneFirst(sql.type(scanIdRow)`
+          SELECT n.scan_id AS "scanId" FROM xfc_notification n JOIN xfc_scan s ON s.scan_id = n.scan_id
+          WHERE s.username = ${username}`),
   },
 };
 
 /**
  * 2. The control worker is killed in the middle of applying a scan: after the transaction of an activity committed
- * and before Temporal heard that the activity completed. The frozen worker is stepped a quarter of a millisecond at a time until the
- * activity's row appears in Postgres, then SIGKILLed. After the activity's start-to-close timeout, the retry runs on
+ * and before Temporal heard that the activity completed. The control worker is frozen before the scan is requested
+ * (the scan hands its result to the application on that worker) and stepped a quarter of a millisecond at a time
+ * until the activity's row appears in Postgres, then SIGKILLed. After the activity's start-to-close timeout, the retry runs on
  * the replacement worker: the scan must be recorded once, usage applied once, and the email that was due sent once.
  */
 export const controlWorkerKilled: Scenario<ControlKillMeasured> = {
@@ -78,31 +85,19 @@ export const controlWorkerKilled: Scenario<ControlKillMeasured> = {
       await registerUsers(stack.pool, stack.root, users);
       await putOverQuota(stack.pool, users);
       let control = await stack.start('control');
-      const bridge = await stack.start('bridge');
+      await stack.start('bridge');
       await stack.start('scan');
 
       for (const [i, point] of points.entries()) {
         const username = users[i]!;
         const { activity } = killPoints[point];
-        const reached = (scanId: string): Promise<boolean> => killPoints[point].reached(stack, scanId);
-        // Hold the scan's result in RabbitMQ until the control worker is frozen: the bridge is frozen first.
+        // The scan hands its result to the application inside Temporal, both on the control worker: freeze it before
+        // the request goes out, so the scan and then the application run only as fast as the worker is stepped.
+        control.freeze();
         await requestScanViaQueue(stack.config, username);
         const scanHandle = stack.client.workflow.getHandle(scanWorkflowId(username));
-        await until('the scan to start', () =>
+        await until('the bridge to start the scan', () =>
           scanHandle.describe().then(
-            () => true,
-            () => false,
-          ),
-        );
-        bridge.freeze();
-        const scan = (await scanHandle.result()) as ScanUserResult;
-        if (scan.type !== 'scan.completed') throw new Error(`the scan of ${username} ended as ${scan.type}`);
-        const scanId = scan.message.scanId;
-        control.freeze();
-        bridge.resume();
-        const applyHandle = stack.client.workflow.getHandle(applyWorkflowId(scanId));
-        await until('the bridge to start the application', () =>
-          applyHandle.describe().then(
             () => true,
             () => false,
           ),
@@ -110,10 +105,12 @@ export const controlWorkerKilled: Scenario<ControlKillMeasured> = {
 
         note(`stepping the control worker to "${point}" (${activity} committed)`);
         let steps = 0;
-        while (!(await reached(scanId))) {
-          if (++steps > 100_000) throw new Error(`the control worker never reached "${point}"`);
+        let scanId: string | null = null;
+        while ((scanId = await killPoints[point].reached(stack, username)) === null) {
+          if (++steps > 400_000) throw new Error(`the control worker never reached "${point}"`);
           await control.step(stepMs);
         }
+        const applyHandle = stack.client.workflow.getHandle(applyWorkflowId(scanId));
         const pending = await pendingActivities(applyHandle);
         const insideActivity = pending.some((a) => a.type === activity);
         const killedAt = Date.now();
@@ -127,6 +124,8 @@ export const controlWorkerKilled: Scenario<ControlKillMeasured> = {
 
         note(`killed; starting a replacement control worker`);
         control = await stack.start('control');
+        const scan = (await scanHandle.result()) as ScanUserResult;
+        if (scan.type !== 'scan.completed') throw new Error(`the scan of ${username} ended as ${scan.type}`);
         const applied = (await applyHandle.result()) as ApplyScanResult;
         const recoveryMs = Date.now() - killedAt;
         const attempts = activityAttempts(await historyOf(stack.client, applyHandle.workflowId));
