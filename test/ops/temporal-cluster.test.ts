@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { Check } from '../../cli/ops/doctor.js';
 import { indexedValueTypes, xfcSearchAttributes } from '../../cli/ops/search-attribute.js';
 import { findTemporalCli } from '../../cli/ops/temporal-dev-server.js';
@@ -113,15 +113,28 @@ describe('a Temporal cluster that lacks what xfc needs', () => {
     assert.equal(found.namespace.status, 'ok');
     assert.match(found.namespace.detail, /retention 4 d/);
     assert.equal(found.searchAttributes?.status, 'ok', found.searchAttributes?.detail);
-    // A workflow start carrying every attribute is accepted at once (the frontend validates them).
+    // A workflow start carrying every attribute is accepted (the frontend validates them) once the frontend's
+    // namespace cache has the new attributes: it refreshes every 10 s, so allow 30.
     const client = new Client({ connection, namespace });
-    const handle = await client.workflow.start('noSuchWorkflow', {
-      taskQueue: 'nobody-polls',
-      workflowId: 'tagged',
-      searchAttributes: Object.fromEntries(
-        xfcSearchAttributes.map((attribute) => [attribute.name, attribute.type === 'Keyword' ? ['x'] : [1]]),
-      ),
-    });
+    const start = (): Promise<WorkflowHandle> =>
+      client.workflow.start('noSuchWorkflow', {
+        taskQueue: 'nobody-polls',
+        workflowId: 'tagged',
+        searchAttributes: Object.fromEntries(
+          xfcSearchAttributes.map((attribute) => [attribute.name, attribute.type === 'Keyword' ? ['x'] : [1]]),
+        ),
+      });
+    const deadline = Date.now() + 30_000;
+    let handle: WorkflowHandle | undefined;
+    while (!handle) {
+      try {
+        handle = await start();
+      } catch (err) {
+        const unmapped = err instanceof Error && /no mapping defined for search attribute/.test(String(err.cause));
+        if (!unmapped || Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
     await handle.terminate('test done');
   });
 });
