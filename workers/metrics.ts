@@ -3,8 +3,6 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { FleetHealth } from '../db/fleet-health.js';
 import type { ControlMetrics, NotifyMetrics, ScanMetrics } from '../activities/metrics.js';
 
-export type { ControlMetrics, NotifyMetrics, ScanMetrics };
-
 /** Where the gauges computed from the database and the broker come from (the control worker only). */
 export interface OutcomeSources {
   fleetHealth(): Promise<FleetHealth>;

@@ -1,7 +1,7 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createScanActivities } from '../activities/scan.js';
 import type { XfcConfig } from '../lib/config/env.js';
-import type { ScanMetrics } from './metrics.js';
+import type { ScanMetrics } from '../activities/metrics.js';
 
 export interface ScanWorkerDeps {
   config: XfcConfig;
