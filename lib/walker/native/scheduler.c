@@ -32,6 +32,8 @@
 /** Mean statx time above which the filesystem counts as slow (many requests in flight), and below which fast. */
 #define SLOW_NS 50000
 #define FAST_NS 15000
+/** A slice counts as latency-bound when at least one call in this many slept (a voluntary context switch). */
+#define BLOCKING_SHARE 4
 #define WORKER_STACK (512 * 1024)
 /**
  * The walk's threads run this much nicer than the process: the JavaScript thread (heartbeats, the event loop)
@@ -341,12 +343,24 @@ static void ensure_workers(struct engine *e, int count);
 static void run_slice(struct engine *e, struct walk *w, struct unit *u, size_t slice) {
   size_t from = slice * u->slice_size;
   size_t to = from + u->slice_size < u->count ? from + u->slice_size : u->count;
+  struct rusage before, after;
+  int counted = getrusage(RUSAGE_THREAD, &before) == 0;
   int64_t started = now_ns();
   for (size_t i = from; i < to; i++) {
     struct entry *en = &u->entries[i];
     stat_entry(w->s, u->dir->fd, u->names + en->name_off, en);
   }
   long long mean = (now_ns() - started) / (long long)(to - from);
+  /*
+   * Time spent is latency only if the thread slept in the calls (a network filesystem's round trip, a disk read):
+   * a thread that was merely preempted on a busy host (involuntary switches) was on a fast filesystem, where more
+   * threads than cores only add contention. Seen: a loaded 2-core host pushed the mean of a warm local tree above
+   * SLOW_NS and the walk started 64 threads.
+   */
+  if (counted && getrusage(RUSAGE_THREAD, &after) == 0) {
+    long slept = after.ru_nvcsw - before.ru_nvcsw;
+    if ((size_t)slept * BLOCKING_SHARE < to - from) mean = 0;
+  }
   long long old = atomic_load_explicit(&w->lat_ns, memory_order_relaxed);
   long long lat = old < 0 ? mean : (old * 7 + mean) / 8;
   atomic_store_explicit(&w->lat_ns, lat, memory_order_relaxed);
