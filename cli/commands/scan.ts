@@ -12,7 +12,7 @@ import {
 } from '../scan-checkpoint.js';
 import { formatProgressLine, formatScanReport, scanJson } from '../scan-output.js';
 
-interface ScanArgs {
+export interface ScanArgs {
   path: string;
   username?: string;
   json: boolean;
@@ -58,93 +58,149 @@ export const scanCommand: CommandModule<object, ScanArgs> = {
           '2 bad usage, 1 failure or interrupted. On a network filesystem start xfc with UV_THREADPOOL_SIZE=64 ' +
           '(the environment, not a flag: Node reads it at start-up) so that many requests can be in flight.',
       ),
-  handler: async (args) => {
-    const config = loadConfig();
-    const root = resolve(args.path);
-    if (args.username !== undefined) {
-      const problem = usernameProblem(args.username);
-      if (problem) throw new UsageError(`--username ${JSON.stringify(args.username)} is not valid: it ${problem}.`);
-    }
-    if (args.threads !== undefined && !(Number.isInteger(args.threads) && args.threads >= 0 && args.threads <= 1024)) {
-      throw new UsageError(`--threads must be a whole number from 0 (automatic) to 1024, not ${args.threads}.`);
-    }
-    const exclude = args.exclude?.filter((name) => name !== '');
-    for (const name of exclude ?? []) {
-      if (name.includes('/') || name === '.' || name === '..') {
-        throw new UsageError(`--exclude takes names, not paths: ${JSON.stringify(name)}.`);
-      }
-    }
-    // Resuming: settings not given on the command line come from the checkpoint, so the same command resumes.
-    const saved = args.checkpoint !== undefined ? peekCheckpointSettings(args.checkpoint) : {};
-    const nowText = args.now ?? saved.now;
-    const now = nowText === undefined ? new Date() : new Date(nowText);
-    if (Number.isNaN(now.getTime())) {
-      throw new UsageError(
-        `--now ${JSON.stringify(args.now)} is not a date and time; write ISO 8601, e.g. 2026-01-15T12:00:00Z.`,
-      );
-    }
-    const ageBasis = args['age-basis'] ?? saved.ageBasis ?? config.scan.ageBasis;
-    const excluded = exclude ?? saved.exclude ?? config.scan.exclude;
-    const checkpoint =
-      args.checkpoint !== undefined
-        ? loadCheckpointFile(args.checkpoint, { root, ageBasis, now, exclude: excluded })
-        : undefined;
-
-    const showProgress = !args.json && process.stdout.isTTY === true && process.stderr.isTTY === true;
-    const controller = new AbortController();
-    let interruptedBy: string | null = null;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      interruptedBy = signal;
-      controller.abort();
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    let outcome: WalkOutcome;
-    try {
-      outcome = await walk({
-        root,
-        now,
-        ageBasis,
-        exclude: excluded,
-        threads: args.threads ?? config.scan.threads,
-        checkpoint,
-        signal: controller.signal,
-        // As often as a scan worker heartbeats (XFC_SCAN_HEARTBEAT_INTERVAL, 5 s by default).
-        checkpointIntervalMs: config.scan.heartbeatIntervalMs,
-        ...(args.checkpoint !== undefined
-          ? { onCheckpoint: (next) => saveCheckpointFile(args.checkpoint as string, next) }
-          : {}),
-        ...(showProgress ? { onProgress: (progress: WalkProgress) => drawProgress(progress) } : {}),
-      });
-    } catch (err) {
-      if (err instanceof WalkError) throw new UserError(`Cannot scan: ${err.message}`);
-      throw err;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      if (showProgress) process.stderr.write('\r\x1b[2K');
-    }
-
-    if (!outcome.done) {
-      if (args.checkpoint !== undefined) {
-        saveCheckpointFile(args.checkpoint, outcome.checkpoint);
-        throw new UserError(
-          `Interrupted by ${interruptedBy ?? 'a signal'} after ${outcome.progress.entries} entries; progress is saved in ` +
-            `${args.checkpoint}. Run the same command again to resume.`,
-        );
-      }
-      throw new UserError(
-        `Interrupted by ${interruptedBy ?? 'a signal'}; nothing was saved (with --checkpoint FILE a scan can resume).`,
-      );
-    }
-    if (args.checkpoint !== undefined) removeCheckpointFile(args.checkpoint);
-    const header = { root, now, ageBasis, ...(args.username !== undefined ? { username: args.username } : {}) };
-    console.log(
-      args.json ? scanJson(outcome.report, header) : formatScanReport(outcome.report, header, outcome.progress),
-    );
-    process.exitCode = outcome.report.status === 'complete' ? ExitCode.ok : ExitCode.partial;
-  },
+  handler: (args) => runScan(args),
 };
+
+/** The value options of `xfc scan`, as `quickScanArgs` knows them (the builder above is the reference). */
+const valueOptions = new Set(['username', 'now', 'age-basis', 'checkpoint', 'threads', 'exclude']);
+
+/**
+ * `xfc scan`'s arguments in their plain forms (`--json`, `--name value`, `--name=value`, one path), without
+ * loading yargs: yargs and its terminal-width helpers are ~150 ms of CPU at start-up, a fifth of a 200k-file scan.
+ * Anything else — help, a misspelt or repeated option, a value that looks like an option, a malformed number or
+ * choice, a second path — returns null, and yargs parses the command line and says what is wrong, as always.
+ * test/cli/scan-args.test.ts checks that both parsers agree.
+ */
+export function quickScanArgs(argv: readonly string[]): ScanArgs | null {
+  const args: ScanArgs = { path: '', json: false };
+  const seen = new Set<string>();
+  let path: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (!token.startsWith('-')) {
+      if (path !== undefined) return null;
+      path = token;
+      continue;
+    }
+    if (token === '--json') {
+      if (seen.has('json')) return null;
+      seen.add('json');
+      args.json = true;
+      continue;
+    }
+    const match = /^--([a-z-]+)(?:=(.*))?$/s.exec(token);
+    const name = match?.[1];
+    if (match === null || name === undefined || !valueOptions.has(name)) return null;
+    const value = match[2] ?? argv[++i];
+    if (value === undefined || value.startsWith('-')) return null;
+    if (name === 'exclude') {
+      (args.exclude ??= []).push(value);
+      continue;
+    }
+    if (seen.has(name)) return null;
+    seen.add(name);
+    if (name === 'threads') {
+      if (!/^\d{1,9}$/.test(value)) return null;
+      args.threads = Number(value);
+    } else if (name === 'age-basis') {
+      if (value !== 'ctime' && value !== 'mtime') return null;
+      args['age-basis'] = value;
+    } else if (name === 'username') args.username = value;
+    else if (name === 'now') args.now = value;
+    else args.checkpoint = value;
+  }
+  if (path === undefined || path === '') return null;
+  args.path = path;
+  return args;
+}
+
+/** `xfc scan`, with its arguments parsed (by yargs or by `quickScanArgs`). */
+export async function runScan(args: ScanArgs): Promise<void> {
+  const config = loadConfig();
+  const root = resolve(args.path);
+  if (args.username !== undefined) {
+    const problem = usernameProblem(args.username);
+    if (problem) throw new UsageError(`--username ${JSON.stringify(args.username)} is not valid: it ${problem}.`);
+  }
+  if (args.threads !== undefined && !(Number.isInteger(args.threads) && args.threads >= 0 && args.threads <= 1024)) {
+    throw new UsageError(`--threads must be a whole number from 0 (automatic) to 1024, not ${args.threads}.`);
+  }
+  const exclude = args.exclude?.filter((name) => name !== '');
+  for (const name of exclude ?? []) {
+    if (name.includes('/') || name === '.' || name === '..') {
+      throw new UsageError(`--exclude takes names, not paths: ${JSON.stringify(name)}.`);
+    }
+  }
+  // Resuming: settings not given on the command line come from the checkpoint, so the same command resumes.
+  const saved = args.checkpoint !== undefined ? peekCheckpointSettings(args.checkpoint) : {};
+  const nowText = args.now ?? saved.now;
+  const now = nowText === undefined ? new Date() : new Date(nowText);
+  if (Number.isNaN(now.getTime())) {
+    throw new UsageError(
+      `--now ${JSON.stringify(args.now)} is not a date and time; write ISO 8601, e.g. 2026-01-15T12:00:00Z.`,
+    );
+  }
+  const ageBasis = args['age-basis'] ?? saved.ageBasis ?? config.scan.ageBasis;
+  const excluded = exclude ?? saved.exclude ?? config.scan.exclude;
+  const checkpoint =
+    args.checkpoint !== undefined
+      ? loadCheckpointFile(args.checkpoint, { root, ageBasis, now, exclude: excluded })
+      : undefined;
+
+  const showProgress = !args.json && process.stdout.isTTY === true && process.stderr.isTTY === true;
+  const controller = new AbortController();
+  let interruptedBy: string | null = null;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interruptedBy = signal;
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let outcome: WalkOutcome;
+  try {
+    outcome = await walk({
+      root,
+      now,
+      ageBasis,
+      exclude: excluded,
+      threads: args.threads ?? config.scan.threads,
+      checkpoint,
+      signal: controller.signal,
+      // As often as a scan worker heartbeats (XFC_SCAN_HEARTBEAT_INTERVAL, 5 s by default).
+      checkpointIntervalMs: config.scan.heartbeatIntervalMs,
+      ...(args.checkpoint !== undefined
+        ? { onCheckpoint: (next) => saveCheckpointFile(args.checkpoint as string, next) }
+        : {}),
+      ...(showProgress ? { onProgress: (progress: WalkProgress) => drawProgress(progress) } : {}),
+    });
+  } catch (err) {
+    if (err instanceof WalkError) throw new UserError(`Cannot scan: ${err.message}`);
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (showProgress) process.stderr.write('\r\x1b[2K');
+  }
+
+  if (!outcome.done) {
+    if (args.checkpoint !== undefined) {
+      saveCheckpointFile(args.checkpoint, outcome.checkpoint);
+      throw new UserError(
+        `Interrupted by ${interruptedBy ?? 'a signal'} after ${outcome.progress.entries} entries; progress is saved in ` +
+          `${args.checkpoint}. Run the same command again to resume.`,
+      );
+    }
+    throw new UserError(
+      `Interrupted by ${interruptedBy ?? 'a signal'}; nothing was saved (with --checkpoint FILE a scan can resume).`,
+    );
+  }
+  if (args.checkpoint !== undefined) removeCheckpointFile(args.checkpoint);
+  const header = { root, now, ageBasis, ...(args.username !== undefined ? { username: args.username } : {}) };
+  console.log(
+    args.json ? scanJson(outcome.report, header) : formatScanReport(outcome.report, header, outcome.progress),
+  );
+  process.exitCode = outcome.report.status === 'complete' ? ExitCode.ok : ExitCode.partial;
+}
 
 function drawProgress(progress: WalkProgress): void {
   process.stderr.write(`\r\x1b[2K${formatProgressLine(progress, process.stderr.columns || 80)}`);
