@@ -118,6 +118,8 @@ struct unit {
   size_t slice_size, nslices, next_slice; /* next_slice under the walk lock */
   atomic_size_t slices_left;
   struct unit *next_slicing; /* list of units with slices to hand out */
+  struct unit *ahead;        /* the directory's next unit, read while this one is statted (or NULL) */
+  int read_err;              /* a unit read ahead: what read_unit returned */
 };
 
 enum node_kind { NODE_OPEN, NODE_UNIT, NODE_RESUME, NODE_DONE };
@@ -133,6 +135,7 @@ struct node {
   int fd_held; /* holds a use of dir's descriptor (pending opens and units) */
   int kind, state;
   struct unit *unit; /* while its entries are being statted */
+  struct unit *read_ahead; /* UNIT: already read while the previous unit was statted (or NULL) */
   struct dir *dir;   /* OPEN: the parent directory; UNIT: the directory */
   uint64_t cookie;   /* UNIT: where it starts; OPEN: the parent's unit that listed it */
   uint64_t dev, ino; /* OPEN: what the parent's statx saw */
