@@ -317,7 +317,7 @@ static void finalize_unit(struct engine *e, struct walk *w, struct unit *u) {
 /** How many entries one thread stats at a time: small on a slow filesystem, so that many threads share one. */
 static size_t slice_size(struct walk *w, size_t count) {
   long long lat = atomic_load_explicit(&w->lat_ns, memory_order_relaxed);
-  size_t per = lat < 0 ? 32 : lat > SLOW_NS ? 4 : 512;
+  size_t per = lat < 0 ? 8 : lat > SLOW_NS ? 4 : 512;
   size_t spread = (count + (size_t)w->active * 2 - 1) / ((size_t)w->active * 2);
   if (spread < per) per = spread < 4 ? 4 : spread;
   return per;
