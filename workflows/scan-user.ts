@@ -6,6 +6,7 @@ import {
   ParentClosePolicy,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -22,7 +23,7 @@ import { scanStatusSearchAttribute, volumeSearchAttribute, type ScanStatusValue 
 import type { ControlActivities } from '../activities/control.js';
 import type { ScanActivities, ScanProgress, WalkChunkResult } from '../activities/scan.js';
 import type { ScanCompleted, ScanFailed, ScanFailureReason } from '../lib/messages/v1/index.js';
-import { applyWorkflowId, userSearchAttribute, workflowTypes } from '../lib/temporal/names.js';
+import { applyWorkflowId, localControlStepsPatch, userSearchAttribute, workflowTypes } from '../lib/temporal/names.js';
 import {
   applySummary,
   type ScanOutcome,
@@ -35,10 +36,22 @@ import {
  * Database and messaging steps. They are short; Postgres or RabbitMQ being down is the usual reason for a failure,
  * so they retry indefinitely with backoff capped at a minute (the scan must end in exactly one published result).
  */
-const control = proxyActivities<ControlActivities>({
+const controlOptions = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+} as const;
+const remoteControl = proxyActivities<ControlActivities>(controlOptions);
+const localControl = proxyLocalActivities<ControlActivities>(controlOptions);
+
+/**
+ * The control steps run as local activities on the worker that runs this workflow (it registers them): each is a
+ * millisecond transaction or publish, and as a task of its own it cost the server two task dispatches and a
+ * workflow task, most of a scan's server time (BENCHMARKS.md, the pipeline). Runs from before keep their remote
+ * activities (patch marker); the retry policy is the same either way.
+ */
+function control(): ControlActivities {
+  return patched(localControlStepsPatch) ? localControl : remoteControl;
+}
 
 /** Continue as new well before the history gets large: each chunk records a checkpoint of up to ~256 KB. */
 const maxHistoryBytes = 4 * 1024 * 1024;
@@ -78,7 +91,7 @@ export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
   const scanId = input.resume?.scanId ?? uuid4();
   if (!input.resume) {
     // A request delivered twice (a duplicate, a replay from xfc.dead) is served once.
-    const acceptance = await control.acceptScanRequest({
+    const acceptance = await control().acceptScanRequest({
       requestId: request.requestId,
       username: request.username,
       scanId,
@@ -89,7 +102,7 @@ export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
     }
   }
   // Records the scan id as issued for this user and directory: only such results may change usage.
-  const target = await control.resolveScanTarget({ username: request.username, scanId });
+  const target = await control().resolveScanTarget({ username: request.username, scanId });
   if (!target.ok) return fail(request, scanId, target.reason, target.message);
   tagScan('running', target.volume);
   const startedAt = new Date().toISOString(); // workflow time: deterministic, recorded in history
@@ -136,7 +149,11 @@ export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
   });
 
   try {
-    if (state.chunks === 0 && state.checkpoint === undefined) await scan.inspectWorkDir({ workDir: state.workDir });
+    // walkChunk refuses a bad work directory itself before walking, as fast: the separate inspection only costs a
+    // round trip now (runs from before the patch keep it).
+    if (state.chunks === 0 && state.checkpoint === undefined && !patched(localControlStepsPatch)) {
+      await scan.inspectWorkDir({ workDir: state.workDir });
+    }
     for (let run = 0; ; run++) {
       const outcome: WalkChunkResult = await walker.walkChunk({
         scanId: state.scanId,
@@ -167,7 +184,7 @@ export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
           ...outcome.report,
         };
         await handOff({ type: 'scan.completed', message });
-        await control.publishScanCompleted(message);
+        await control().publishScanCompleted(message);
         tagScan(message.status === 'complete' ? 'complete' : 'partial');
         return { type: 'scan.completed', message };
       }
@@ -207,7 +224,7 @@ async function fail(
   };
   setCurrentDetails(`**Scan failed** (${reason}): ${text}`);
   await handOff({ type: 'scan.failed', message });
-  await control.publishScanFailed(message);
+  await control().publishScanFailed(message);
   tagScan('failed');
   return { type: 'scan.failed', message };
 }

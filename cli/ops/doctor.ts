@@ -300,11 +300,17 @@ async function checkTemporal(config: XfcConfig, add: Add, scanPollers: string[])
     add('frontend', 'ok', `${address} (server ${info.serverVersion || '?'})`);
   } catch (err) {
     await connection?.close().catch(() => undefined);
+    // The port is open, so something is there: most often a TLS mismatch (a frontend with TLS reached over plain
+    // TCP, an untrusted CA, no or the wrong client certificate), or a server still starting.
     add(
       'frontend',
       'fail',
-      `nothing answers at ${address} (${errorMessage(err)})`,
-      `start it (\`${xfcCommand('dev')}\` does), or set TEMPORAL_ADDRESS`,
+      `${address} accepts connections but the Temporal handshake failed (${errorMessage(err)})`,
+      config.temporal.tls.enabled
+        ? 'check the TLS settings (TEMPORAL_TLS_*: the CA that signed the server, a client certificate it trusts) ' +
+            'against the frontend’s, or TEMPORAL_ADDRESS'
+        : 'if the frontend uses TLS, set TEMPORAL_TLS_CA (and a client certificate for mutual TLS); otherwise ' +
+            'check TEMPORAL_ADDRESS points at a Temporal frontend',
     );
     return;
   }

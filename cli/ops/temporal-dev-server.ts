@@ -72,7 +72,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     detached: options.detached ?? false,
   });
   const address = `127.0.0.1:${options.port}`;
-  await superviseServer(child, address, 'temporal server start-dev', 60_000, options.onOutput);
+  await superviseServer(child, address, 'temporal server start-dev', 60_000, {
+    ...(options.onOutput && { onOutput: options.onOutput }),
+  });
   return {
     address,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
@@ -91,7 +93,7 @@ export async function superviseServer(
   address: string,
   what: string,
   timeoutMs: number,
-  onOutput: (chunk: Buffer) => void = () => undefined,
+  { onOutput = () => undefined, tls }: { onOutput?: (chunk: Buffer) => void; tls?: TLSConfig } = {},
 ): Promise<void> {
   const killOnExit = (): void => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -109,7 +111,7 @@ export async function superviseServer(
   });
   exited.catch(() => undefined);
   try {
-    await Promise.race([waitForFrontend(address, timeoutMs, gone.signal, what), exited]);
+    await Promise.race([waitForFrontend(address, timeoutMs, gone.signal, what, tls), exited]);
   } catch (err) {
     gone.abort();
     await stopChild(child);
@@ -157,10 +159,11 @@ export async function waitForFrontend(
   timeoutMs: number,
   signal?: AbortSignal,
   what = 'Temporal dev server',
+  tls?: TLSConfig,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !signal?.aborted) {
-    if (await frontendAnswers(address, 2_000)) return;
+    if (await frontendAnswers(address, 2_000, tls)) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`${what} at ${address} did not answer within ${timeoutMs / 1000} s`);

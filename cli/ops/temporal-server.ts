@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Connection } from '@temporalio/client';
+import { Connection, type TLSConfig } from '@temporalio/client';
 import { xfcSearchAttributes, type XfcSearchAttribute } from './search-attribute.js';
 import { findTemporalCli, stopChild, superviseServer, temporalCliMissing } from './temporal-dev-server.js';
 import { checkTemporalNamespace } from './temporal-namespace-check.js';
@@ -144,6 +144,8 @@ export interface TemporalServerOptions {
   prometheus?: string;
   /** More of lib/config/xfc.yaml's variables (TLS, NUM_HISTORY_SHARDS, …). */
   env?: Record<string, string>;
+  /** How to reach the frontend when `env` turns its TLS on: the readiness probe connects as a client would. */
+  tls?: TLSConfig;
   onOutput?: (chunk: Buffer) => void;
   /** A process group of its own, so that Ctrl-C in a terminal reaches only the caller, which stops it last. */
   detached?: boolean;
@@ -189,7 +191,10 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   ];
   const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
   const address = `127.0.0.1:${ports.frontend}`;
-  await superviseServer(child, address, `temporal-server ${temporalServerVersion}`, 120_000, options.onOutput);
+  await superviseServer(child, address, `temporal-server ${temporalServerVersion}`, 120_000, {
+    ...(options.onOutput && { onOutput: options.onOutput }),
+    ...(options.tls && { tls: options.tls }),
+  });
   return { address, process: child, stop: () => stopChild(child) };
 }
 

@@ -35,3 +35,9 @@ export const searchAttributeNames = [userSearchAttribute, volumeSearchAttribute,
 
 /** The values XfcScanStatus takes. */
 export type ScanStatusValue = 'running' | 'complete' | 'partial' | 'failed';
+
+/**
+ * Patch id (workflows `patched()`) shared by scanUser and applyScan: their database and messaging steps run as local
+ * activities, and scanUser no longer inspects the work directory in an activity of its own before the first chunk.
+ */
+export const localControlStepsPatch = 'local-control-steps';

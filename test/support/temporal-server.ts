@@ -8,6 +8,7 @@ import {
   temporalServerVersion,
   type TemporalDatabases,
   type TemporalServer,
+  type TemporalServerOptions,
   type TemporalServerPorts,
 } from '../../cli/ops/temporal-server.js';
 import { adminUrl } from './postgres.js';
@@ -147,13 +148,16 @@ export interface OwnTemporalServer {
 }
 
 /** A real Temporal server on copies of the template databases and free ports, for one test run or scenario. */
-export async function startOwnTemporalServer(): Promise<OwnTemporalServer> {
+export async function startOwnTemporalServer(
+  extra: Pick<TemporalServerOptions, 'env' | 'tls'> = {},
+): Promise<OwnTemporalServer> {
   await ensureTemplates();
   const databases = await copyTemplates();
   const ports = await freePorts();
   // The last of its output, for the error when it does not come up.
   let output = '';
-  const options = {
+  const options: TemporalServerOptions = {
+    ...extra,
     postgres: postgresTarget(adminUrl),
     databases,
     ports,

@@ -81,27 +81,29 @@ async function run(): Promise<void> {
     };
 
     const alice = await scan('alice', 'record-alice');
-    // Since the hand-off to applyScan inside Temporal (patch 'apply-in-temporal'); scan-user-complete.json and
-    // scan-user-failed.json, recorded before it, are kept: they are what runs from before look like.
-    await save('scan-user-complete-handoff', 'scan-alice');
+    // Since the control steps became local activities (patch 'local-control-steps'). The histories recorded before
+    // it are kept beside these: scan-user-complete.json and scan-user-failed.json (before the hand-off to applyScan,
+    // patch 'apply-in-temporal'), the *-handoff.json ones and the apply-scan-*.json ones without the -local suffix
+    // (remote control activities) are what runs from before look like.
+    await save('scan-user-complete-local', 'scan-alice');
     if (alice.type !== 'scan.completed') throw new Error(`alice: ${alice.type}`);
-    await save('apply-scan-no-email', await apply(alice));
+    await save('apply-scan-no-email-local', await apply(alice));
 
     const hoarder = await scan('hoarder', 'record-hoarder');
     if (hoarder.type !== 'scan.completed') throw new Error(`hoarder: ${hoarder.type}`);
-    await save('apply-scan-email', await apply(hoarder));
+    await save('apply-scan-email-local', await apply(hoarder));
 
     const late = await scan('late', 'record-late');
     if (late.type !== 'scan.completed') throw new Error(`late: ${late.type}`);
-    await save('apply-scan-email-recorded-later', await apply(late));
+    await save('apply-scan-email-recorded-later-local', await apply(late));
 
     const ghost = await scan('ghost', 'record-ghost');
-    await save('scan-user-failed-handoff', 'scan-ghost');
+    await save('scan-user-failed-local', 'scan-ghost');
     if (ghost.type !== 'scan.failed') throw new Error(`ghost: ${ghost.type}`);
-    await save('apply-scan-failed', await apply(ghost));
+    await save('apply-scan-failed-local', await apply(ghost));
 
     await scan('alice', 'record-alice');
-    await save('scan-user-duplicate', 'scan-alice');
+    await save('scan-user-duplicate-local', 'scan-alice');
 
     const sweep = await stack.client.workflow.start('sweep', {
       workflowId: 'sweep-record',

@@ -138,13 +138,35 @@ export interface ActivityAttempts {
   retries: number;
 }
 
-/** Attempts per activity type, from a closed run's history (ActivityTaskStarted carries the final attempt). */
+/** The SDK's record of a local activity: a marker whose `data` detail names its type and final attempt. */
+const localActivityMarker = 'core_local_activity';
+
+function localActivityOf(event: HistoryEvent): { type: string; attempt: number } | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  const payload = marker?.markerName === localActivityMarker ? marker.details?.['data']?.payloads?.[0] : undefined;
+  if (!payload) return undefined;
+  const data = defaultPayloadConverter.fromPayload<Record<string, unknown>>(payload);
+  const type = data['activity_type'] ?? data['activityType'];
+  const attempt = data['attempt'];
+  return { type: typeof type === 'string' ? type : '?', attempt: typeof attempt === 'number' ? attempt : 1 };
+}
+
+/**
+ * Attempts per activity type, from a closed run's history: ActivityTaskStarted carries a remote activity's final
+ * attempt, the local-activity marker a local one's (the control steps since patch 'local-control-steps').
+ */
 export function activityAttempts(events: HistoryEvent[]): ActivityAttempts {
   const typeOf = new Map<string, string>();
   const byType = new Map<string, number>();
   const scheduled = new Map<string, number>();
   let retries = 0;
   for (const event of events) {
+    const local = localActivityOf(event);
+    if (local) {
+      scheduled.set(local.type, (scheduled.get(local.type) ?? 0) + 1);
+      byType.set(local.type, (byType.get(local.type) ?? 0) + local.attempt);
+      retries += local.attempt - 1;
+    }
     const id = String(event.eventId);
     const s = event.activityTaskScheduledEventAttributes;
     if (s) {
