@@ -1,17 +1,18 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/control.js';
 import type { NotifyActivities } from '../activities/notify.js';
-import { decideNotificationOptions, sendNotificationOptions } from '../lib/notify/activity-options.js';
+import {
+  controlStepOptions,
+  decideNotificationOptions,
+  sendNotificationOptions,
+} from '../lib/temporal/activity-profiles.js';
 import type { ApplyScanInput, ApplyScanResult } from '../lib/temporal/contracts.js';
 
 /** Recording is a short transaction; Postgres being restarted is the failure to ride out, so retry indefinitely. */
-const control = proxyActivities<ControlActivities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-});
+const control = proxyActivities<ControlActivities>(controlStepOptions);
 
 /**
- * Decide and send with the options the notification activities were designed for (see that module). Recording a
+ * Decide and send with the options the notification activities were designed for (lib/temporal/activity-profiles.ts). Recording a
  * sent email is, like deciding, one short transaction retried until PostgreSQL answers.
  */
 const outbox = proxyActivities<NotifyActivities>(decideNotificationOptions);
