@@ -5,6 +5,7 @@ import type { AgeBasis, ScanReport } from '../lib/messages/v1/index.js';
 import { parseCheckpoint, walk, type WalkCheckpoint, type WalkProgress } from '../lib/walker/index.js';
 import type { ScanMetrics } from './metrics.js';
 import { inspectWorkDirOnDisk, type WorkDirVerdict } from './work-dir.js';
+import { errorMessage } from '../lib/common/errors.js';
 
 export interface WalkChunkInput {
   scanId: string;
@@ -109,7 +110,7 @@ export function createScanActivities(deps: ScanActivityDeps): ScanActivities {
         } catch (err) {
           throw ApplicationFailure.create({
             type: failureTypes.checkpointRefused,
-            message: `Cannot resume the scan of ${input.workDir}: ${(err as Error).message}`,
+            message: `Cannot resume the scan of ${input.workDir}: ${errorMessage(err)}`,
             nonRetryable: true,
           });
         }

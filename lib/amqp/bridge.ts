@@ -13,6 +13,7 @@ import { publishDeadLetter, type DeadReason } from './dead-letters.js';
 import { signatureHeader, verifyResultSignature } from './signature.js';
 import { jsonLogger, type LogFields, type Logger } from './log.js';
 import { declareTopology, scanCompletedQueue, scanRequestQueue } from './topology.js';
+import { errorMessage } from '../common/errors.js';
 
 /**
  * The bridge between RabbitMQ and Temporal (docs/design.md §1, §5): a scan.request starts `scanUser`, a scan.completed or
@@ -292,7 +293,7 @@ export function startBridge(options: BridgeOptions): Bridge {
       // Not the message's fault (it was valid, or dead-lettering failed): try again later, bounded by the
       // queue's delivery limit. The delay holds the delivery, so a failing Temporal is not hammered.
       const delayMs = backoffDelay(deliveryCount + 1, retry);
-      log('warn', 'message.retry-later', { ...fields, error: errorText(err), delayMs });
+      log('warn', 'message.retry-later', { ...fields, error: errorMessage(err), delayMs });
       await sleep(delayMs, stopping.signal);
       settle(session, message, 'requeue', fields);
       stats.requeued++;
@@ -305,7 +306,12 @@ export function startBridge(options: BridgeOptions): Bridge {
       if (how === 'ack') session.channel.ack(message);
       else session.channel.nack(message, false, true);
     } catch (err) {
-      log('warn', 'message.settle-lost', { ...fields, how, error: errorText(err), note: 'the broker redelivers it' });
+      log('warn', 'message.settle-lost', {
+        ...fields,
+        how,
+        error: errorMessage(err),
+        note: 'the broker redelivers it',
+      });
     }
   }
 
@@ -340,7 +346,7 @@ export function startBridge(options: BridgeOptions): Bridge {
         if (stopping.signal.aborted) break;
         log('warn', 'amqp.disconnected', { reason });
       } catch (err) {
-        log('warn', 'amqp.connect-failed', { error: errorText(err) });
+        log('warn', 'amqp.connect-failed', { error: errorMessage(err) });
       }
       if (stopping.signal.aborted) break;
       attempt++;
@@ -350,7 +356,7 @@ export function startBridge(options: BridgeOptions): Bridge {
     }
   }
 
-  const running = run().catch((err: unknown) => log('error', 'bridge.crashed', { error: errorText(err) }));
+  const running = run().catch((err: unknown) => log('error', 'bridge.crashed', { error: errorMessage(err) }));
   let stopped: Promise<void> | undefined;
 
   return {
@@ -392,8 +398,4 @@ function deliveryCountOf(message: ConsumeMessage): number {
   const count: unknown = message.properties.headers?.['x-delivery-count'];
   if (typeof count === 'number') return count;
   return message.fields.redelivered ? 1 : 0;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

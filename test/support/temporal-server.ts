@@ -11,6 +11,7 @@ import {
   type TemporalServerPorts,
 } from '../../cli/ops/temporal-server.js';
 import { adminUrl } from './postgres.js';
+import { errorMessage } from '../../lib/common/errors.js';
 
 /**
  * Real Temporal servers (PostgreSQL persistence and visibility) for tests, fault scenarios and benchmarks. Setting
@@ -68,7 +69,7 @@ async function copyTemplates(): Promise<TemporalDatabases> {
           await client.query(`CREATE DATABASE "${copies[kind]}" TEMPLATE "${templates[kind]}"`);
           break;
         } catch (err) {
-          if (attempt > 50 || !/being accessed by other users/.test((err as Error).message)) throw err;
+          if (attempt > 50 || !/being accessed by other users/.test(errorMessage(err))) throw err;
           await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
         }
       }
@@ -166,7 +167,7 @@ export async function startOwnTemporalServer(): Promise<OwnTemporalServer> {
     try {
       server ??= await startTemporalServer(options);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${output}`);
+      throw new Error(`${errorMessage(err)}\n${output}`);
     }
   };
   const down = async (): Promise<void> => {
