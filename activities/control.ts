@@ -8,6 +8,7 @@ import { recordSweepRun } from '../db/fleet-health.js';
 import { acceptScanRequest, type RequestAcceptance } from '../db/requests.js';
 import { findWorkTarget } from '../db/users.js';
 import { ApplicationFailure } from '@temporalio/common';
+import { failureTypes } from '../lib/temporal/failure-types.js';
 import { InvalidMessageError, type Publisher } from '../lib/amqp/publisher.js';
 import type {
   AgeBasis,
@@ -72,7 +73,11 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
       await publisher.publish(type, body, { messageId });
     } catch (err) {
       if (err instanceof InvalidMessageError) {
-        throw ApplicationFailure.create({ type: 'InvalidMessage', message: err.message, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: failureTypes.invalidMessage,
+          message: err.message,
+          nonRetryable: true,
+        });
       }
       throw err;
     }

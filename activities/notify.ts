@@ -20,6 +20,8 @@ import type { NotifyLevel } from '../lib/notify/policy.js';
 import type { NotifyMetrics } from './metrics.js';
 import { recentUsage } from '../db/usage-history.js';
 import { historyLimit } from '../lib/notify/history-block.js';
+import { sendAttemptTiming } from '../lib/temporal/activity-profiles.js';
+import { failureTypes } from '../lib/temporal/failure-types.js';
 
 /**
  * The notification activities the applyScan workflow calls (docs/design.md §7): decide, then send. Deciding writes the
@@ -35,7 +37,7 @@ export interface NotifyActivityDeps {
   transport?: MailTransport;
   /** The clock (tests move it); defaults to the wall clock. */
   now?: () => Date;
-  /** How long one send attempt may hold a row before another attempt may try (default 3 minutes). */
+  /** How long one send attempt may hold a row before another attempt may try (default sendAttemptTiming.rowLeaseMs, 3 minutes). */
   sendLeaseMs?: number;
   metrics?: NotifyMetrics;
 }
@@ -66,9 +68,6 @@ export interface AcceptedEmail {
   smtpResponse: string;
 }
 
-/** A send attempt's SMTP exchange is abandoned after this long (well inside the lease and the activity timeout). */
-const sendTimeoutMs = 90_000;
-
 export interface NotifyActivities {
   decideNotification(input: { scanId: string }): Promise<DecideNotificationResult>;
   sendNotification(input: { outboxId: string }): Promise<SendNotificationResult>;
@@ -78,7 +77,7 @@ export interface NotifyActivities {
 export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActivities {
   const { pool, config, metrics } = deps;
   const now = deps.now ?? ((): Date => new Date());
-  const leaseMs = deps.sendLeaseMs ?? 3 * 60_000;
+  const leaseMs = deps.sendLeaseMs ?? sendAttemptTiming.rowLeaseMs;
   let transport = deps.transport;
   const mailer = (): MailTransport => (transport ??= createMailer(config.mail));
   const settings = planSettings(config);
@@ -95,7 +94,7 @@ export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActiviti
         if (!scan) {
           throw ApplicationFailure.nonRetryable(
             `No scan ${input.scanId} is recorded: record it before deciding.`,
-            'UnknownScan',
+            failureTypes.unknownScan,
           );
         }
         const state = await lockNotifyState(tx, scan.userId);
@@ -113,7 +112,10 @@ export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActiviti
         }
         const user = await findUserById(tx, scan.userId);
         if (!user)
-          throw ApplicationFailure.nonRetryable(`User ${scan.userId} of scan ${scan.scanId} is gone.`, 'UnknownUser');
+          throw ApplicationFailure.nonRetryable(
+            `User ${scan.userId} of scan ${scan.scanId} is gone.`,
+            failureTypes.unknownUser,
+          );
 
         const at = now();
         const history = scan.scanNow ? await recentUsage(tx, scan.userId, scan.scanNow, historyLimit) : [];
@@ -141,7 +143,7 @@ export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActiviti
       const claim = await pool.transaction((tx) => claimOutbox(tx, id, now(), leaseMs));
       switch (claim.outcome) {
         case 'missing':
-          throw ApplicationFailure.nonRetryable(`No outbox row ${input.outboxId}.`, 'UnknownOutboxRow');
+          throw ApplicationFailure.nonRetryable(`No outbox row ${input.outboxId}.`, failureTypes.unknownOutboxRow);
         case 'done':
           return {
             status: claim.row.status === 'sent' ? 'already-sent' : (claim.row.status as 'suppressed' | 'rejected'),
@@ -150,7 +152,7 @@ export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActiviti
           // Another attempt holds the lease (e.g. one Temporal gave up on that is still running): wait for it.
           throw ApplicationFailure.retryable(
             `Outbox row ${input.outboxId} is being sent by another attempt until ${claim.row.leaseUntil?.toISOString()}.`,
-            'OutboxRowBusy',
+            failureTypes.outboxRowBusy,
           );
         case 'claimed':
           break;
@@ -169,7 +171,7 @@ export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActiviti
             html: row.htmlBody,
             messageId: row.messageId,
           },
-          { timeoutMs: sendTimeoutMs },
+          { timeoutMs: sendAttemptTiming.smtpTimeoutMs },
         );
         response = receipt.response;
       } catch (err) {
@@ -198,7 +200,7 @@ export function createNotifyActivities(deps: NotifyActivityDeps): NotifyActiviti
       const id = parseOutboxId(input.outboxId);
       const sentAt = new Date(input.sentAt);
       if (Number.isNaN(sentAt.getTime())) {
-        throw ApplicationFailure.nonRetryable(`"${input.sentAt}" is not a time.`, 'BadSentAt');
+        throw ApplicationFailure.nonRetryable(`"${input.sentAt}" is not a time.`, failureTypes.badSentAt);
       }
       await pool.transaction((tx) => markOutboxSent(tx, id, sentAt, input.smtpResponse));
     },
@@ -216,7 +218,7 @@ function warn(message: string, attributes: Record<string, unknown>): void {
 
 function parseOutboxId(value: string): bigint {
   if (!/^[1-9][0-9]{0,18}$/.test(value)) {
-    throw ApplicationFailure.nonRetryable(`"${value}" is not an outbox id.`, 'BadOutboxId');
+    throw ApplicationFailure.nonRetryable(`"${value}" is not an outbox id.`, failureTypes.badOutboxId);
   }
   return BigInt(value);
 }

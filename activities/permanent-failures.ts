@@ -1,8 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { permanentDatabaseError } from '../db/permanent-errors.js';
-
-/** The error type workflows see for a database error no retry can fix. */
-export const permanentDatabaseErrorType = 'PermanentDatabaseError';
+import { failureTypes } from '../lib/temporal/failure-types.js';
 
 /**
  * Wraps every activity of an object so that a database error no retry can fix (db/permanent-errors.ts) ends the
@@ -32,7 +30,7 @@ export function asPermanentFailure(err: unknown): ApplicationFailure | undefined
   const permanent = permanentDatabaseError(err);
   if (!permanent) return undefined;
   return ApplicationFailure.create({
-    type: permanentDatabaseErrorType,
+    type: failureTypes.permanentDatabaseError,
     message: `PostgreSQL refused the data (SQLSTATE ${permanent.sqlstate}): ${permanent.message}. Retrying cannot help.`,
     details: [permanent.sqlstate],
     nonRetryable: true,

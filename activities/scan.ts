@@ -1,12 +1,11 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { XfcConfig } from '../lib/config/env.js';
+import { failureTypes } from '../lib/temporal/failure-types.js';
 import type { AgeBasis, ScanReport } from '../lib/messages/v1/index.js';
 import { parseCheckpoint, walk, type WalkCheckpoint, type WalkProgress } from '../lib/walker/index.js';
 import type { ScanMetrics } from './metrics.js';
 import { inspectWorkDirOnDisk, type WorkDirVerdict } from './work-dir.js';
-
-/** Error types the scan workflow treats as final: retrying cannot help. */
-export const nonRetryableScanErrors = ['WorkDirRefused', 'CheckpointRefused'];
+import { errorMessage } from '../lib/common/errors.js';
 
 export interface WalkChunkInput {
   scanId: string;
@@ -79,7 +78,7 @@ export function createScanActivities(deps: ScanActivityDeps): ScanActivities {
     const verdict: WorkDirVerdict = await inspectWorkDirOnDisk(workDir, config.scan.root);
     if (!verdict.ok) {
       throw ApplicationFailure.create({
-        type: 'WorkDirRefused',
+        type: failureTypes.workDirRefused,
         message: verdict.message,
         details: [verdict.reason],
         nonRetryable: true,
@@ -110,8 +109,8 @@ export function createScanActivities(deps: ScanActivityDeps): ScanActivities {
           checkpoint = parseCheckpoint(rawCheckpoint, { root: input.workDir });
         } catch (err) {
           throw ApplicationFailure.create({
-            type: 'CheckpointRefused',
-            message: `Cannot resume the scan of ${input.workDir}: ${(err as Error).message}`,
+            type: failureTypes.checkpointRefused,
+            message: `Cannot resume the scan of ${input.workDir}: ${errorMessage(err)}`,
             nonRetryable: true,
           });
         }

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { clockSkewMs } from './scan-authority.js';
@@ -41,14 +40,12 @@ export async function readDjangoSchema(db: CommonQueryMethods): Promise<DjangoSc
  * and Django's column is never written ahead of the database's clock; that user's next scan writes both.
  * Returns how many users it moved forward (0 while Django's column is absent).
  */
-export async function syncDjangoLastScanned(client: pg.ClientBase): Promise<number> {
-  const found = await client.query<{ lastScanned: boolean }>(schemaQuery.sql, [...schemaQuery.values]);
-  if (!found.rows[0]?.lastScanned) return 0;
-  const moved = await client.query(
-    `UPDATE xfc_control_user u SET last_scanned = s.last_scanned
+export async function syncDjangoLastScanned(db: CommonQueryMethods): Promise<number> {
+  if (!(await readDjangoSchema(db)).lastScanned) return 0;
+  const moved = await db.query(sql.unsafe`
+    UPDATE xfc_control_user u SET last_scanned = s.last_scanned
     FROM xfc_user_state s
-    WHERE s.user_id = u.id AND s.last_scanned > u.last_scanned AND s.last_scanned <= now() + $1::interval`,
-    [`${clockSkewMs / 1000} seconds`],
-  );
-  return moved.rowCount ?? 0;
+    WHERE s.user_id = u.id AND s.last_scanned > u.last_scanned
+      AND s.last_scanned <= now() + ${`${clockSkewMs / 1000} seconds`}::interval`);
+  return moved.rowCount;
 }

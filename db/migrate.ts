@@ -1,11 +1,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
-import pg from 'pg';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { syncDjangoLastScanned } from './django-schema.js';
+import { withPool } from './pool.js';
 
 /**
- * Schema migrations: plain SQL files in db/migrations, applied in order by node-pg-migrate. Our history lives in
+ * Schema migrations: plain SQL files in db/migrations, applied in order by node-pg-migrate (given the URL, it opens
+ * its own pg connection: the one part of xfc that does not go through the slonik pool of db/pool.ts). Our history lives in
  * `xfc_migrations`, apart from Django's `django_migrations`. node-pg-migrate holds a Postgres advisory lock while it
  * works and we ask it to wait for that lock, so any number of `xfc db migrate` runs and service start-ups may race:
  * one applies, the others then find nothing left to do.
@@ -51,7 +54,7 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
     advisoryLockMode: 'wait',
     logger,
   });
-  await withClientOf(databaseUrl, syncDjangoLastScanned);
+  await withPool(databaseUrl, syncDjangoLastScanned, { maximumPoolSize: 1 });
   return { applied: applied.map((migration) => migration.name) };
 }
 
@@ -61,21 +64,15 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
  * 0002 is recorded: the column is Django's) or 'absent'.
  */
 export async function releaseLastScanned(databaseUrl: string): Promise<string> {
-  return withClientOf(databaseUrl, async (client) => {
-    const result = await client.query<{ outcome: string }>('SELECT xfc_release_last_scanned() AS outcome');
-    return result.rows[0]?.outcome ?? 'absent';
-  });
-}
-
-/** Runs `run` with a connection of its own to `databaseUrl`, always closed afterwards. */
-export async function withClientOf<T>(databaseUrl: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
+  const outcome = await withPool(
+    databaseUrl,
+    (pool) =>
+      pool.maybeOneFirst(
+        sql.type(z.object({ outcome: z.string().nullable() }))`SELECT xfc_release_last_scanned() AS outcome`,
+      ),
+    { maximumPoolSize: 1 },
+  );
+  return outcome ?? 'absent';
 }
 
 export interface MigrationStatus {
@@ -94,22 +91,24 @@ export function migrationNames(): string[] {
 
 /** Which migrations this database has and which are still to apply. Reads only; takes no lock. */
 export async function migrationStatus(databaseUrl: string): Promise<MigrationStatus> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const exists = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [
-      migrationsTable,
-    ]);
-    const rows = exists.rows[0]?.present
-      ? (await client.query<{ name: string; run_on: Date }>(`SELECT name, run_on FROM ${migrationsTable} ORDER BY id`))
-          .rows
-      : [];
-    const done = new Set(rows.map((row) => row.name));
-    return {
-      applied: rows.map((row) => ({ name: row.name, runOn: row.run_on })),
-      pending: migrationNames().filter((name) => !done.has(name)),
-    };
-  } finally {
-    await client.end();
-  }
+  const rows = await withPool(
+    databaseUrl,
+    async (pool) => {
+      const present = await pool.oneFirst(
+        sql.type(z.object({ present: z.boolean() }))`SELECT to_regclass(${migrationsTable}) IS NOT NULL AS present`,
+      );
+      if (!present) return [];
+      return pool.any(
+        sql.type(appliedRow)`SELECT name, run_on AS "runOn" FROM ${sql.identifier([migrationsTable])} ORDER BY id`,
+      );
+    },
+    { maximumPoolSize: 1 },
+  );
+  const done = new Set(rows.map((row) => row.name));
+  return {
+    applied: rows.map((row) => ({ name: row.name, runOn: row.runOn })),
+    pending: migrationNames().filter((name) => !done.has(name)),
+  };
 }
+
+const appliedRow = z.object({ name: z.string(), runOn: z.date() });

@@ -35,6 +35,8 @@ const resultParserInterceptor: Interceptor = {
 export interface PoolOptions {
   /** Connections kept open; the control worker needs a handful, the CLI one or two. */
   maximumPoolSize?: number;
+  /** How long connecting may take before the query fails (default 10 s; `xfc doctor` waits 5 s). */
+  connectionTimeoutMs?: number;
 }
 
 /** Opens a slonik pool (pg underneath) on `databaseUrl`. */
@@ -43,7 +45,7 @@ export async function openPool(databaseUrl: string, options: PoolOptions = {}): 
     typeParsers,
     interceptors: [resultParserInterceptor],
     maximumPoolSize: options.maximumPoolSize ?? 5,
-    connectionTimeout: 10_000,
+    connectionTimeout: options.connectionTimeoutMs ?? 10_000,
     statementTimeout: 60_000,
     idleTimeout: 30_000,
   });

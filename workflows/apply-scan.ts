@@ -1,28 +1,28 @@
 import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/control.js';
 import type { NotifyActivities } from '../activities/notify.js';
-import { decideNotificationOptions, sendNotificationOptions } from '../lib/notify/activity-options.js';
+import {
+  controlStepOptions,
+  decideNotificationOptions,
+  sendNotificationOptions,
+} from '../lib/temporal/activity-profiles.js';
 import type { ApplyScanInput, ApplyScanResult } from '../lib/temporal/contracts.js';
 import { localControlStepsPatch } from '../lib/temporal/names.js';
 
-/** Recording is a short transaction; Postgres being restarted is the failure to ride out, so retry indefinitely. */
-const controlOptions = {
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-} as const;
-
 /**
- * Recording and deciding are millisecond transactions on this worker's own database: since the patch they run as
- * local activities, which spares the server two task dispatches and a workflow task each (BENCHMARKS.md, the
- * pipeline). Deciding and sending keep the options the notification activities were designed for (see that
- * module); sending stays a task of its own, as SMTP may be slow or down for days. Runs from before keep remote steps.
+ * Recording is a short transaction; Postgres being restarted is the failure to ride out, so it retries until it
+ * answers (controlStepOptions). Recording and deciding are millisecond transactions on this worker's own database:
+ * since the patch they run as local activities, which spares the server two task dispatches and a workflow task each
+ * (BENCHMARKS.md, the pipeline). Deciding and sending keep the options the notification activities were designed for
+ * (lib/temporal/activity-profiles.ts); sending stays a task of its own, as SMTP may be slow or down for days. Runs
+ * from before keep remote steps.
  */
 const remote = {
-  control: proxyActivities<ControlActivities>(controlOptions),
+  control: proxyActivities<ControlActivities>(controlStepOptions),
   outbox: proxyActivities<NotifyActivities>(decideNotificationOptions),
 };
 const local = {
-  control: proxyLocalActivities<ControlActivities>(controlOptions),
+  control: proxyLocalActivities<ControlActivities>(controlStepOptions),
   outbox: proxyLocalActivities<NotifyActivities>(decideNotificationOptions),
 };
 const mail = proxyActivities<NotifyActivities>(sendNotificationOptions);

@@ -24,6 +24,8 @@ import type { ControlActivities } from '../activities/control.js';
 import type { ScanActivities, ScanProgress, WalkChunkResult } from '../activities/scan.js';
 import type { ScanCompleted, ScanFailed, ScanFailureReason } from '../lib/messages/v1/index.js';
 import { applyWorkflowId, localControlStepsPatch, userSearchAttribute, workflowTypes } from '../lib/temporal/names.js';
+import { controlStepOptions, inspectWorkDirOptions, walkChunkOptions } from '../lib/temporal/activity-profiles.js';
+import { failureTypes } from '../lib/temporal/failure-types.js';
 import {
   applySummary,
   type ScanOutcome,
@@ -36,12 +38,8 @@ import {
  * Database and messaging steps. They are short; Postgres or RabbitMQ being down is the usual reason for a failure,
  * so they retry indefinitely with backoff capped at a minute (the scan must end in exactly one published result).
  */
-const controlOptions = {
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
-} as const;
-const remoteControl = proxyActivities<ControlActivities>(controlOptions);
-const localControl = proxyLocalActivities<ControlActivities>(controlOptions);
+const remoteControl = proxyActivities<ControlActivities>(controlStepOptions);
+const localControl = proxyLocalActivities<ControlActivities>(controlStepOptions);
 
 /**
  * The control steps run as local activities on the worker that runs this workflow (it registers them): each is a
@@ -126,27 +124,14 @@ export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
     progress,
   }));
 
-  const scan = proxyActivities<ScanActivities>({
-    taskQueue: target.scanTaskQueue,
-    // The first check is quick; it waits in the queue for as long as no scan worker is running.
-    startToCloseTimeout: '1 minute',
-    retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: ['WorkDirRefused'] },
-  });
-  const walker = proxyActivities<ScanActivities>({
-    taskQueue: target.scanTaskQueue,
-    // A chunk walks for chunkMs, then returns a checkpoint; the margin covers resuming and the last heartbeat.
-    startToCloseTimeout: target.chunkMs + 2 * 60_000,
-    // A killed worker is noticed after this long; the retry resumes from the last heartbeat's checkpoint.
-    heartbeatTimeout: target.heartbeatTimeoutMs,
-    retry: {
-      initialInterval: '5 seconds',
-      backoffCoefficient: 2,
-      maximumInterval: '2 minutes',
-      // A walk that fails ten times in a row (each resuming) has a cause a person must look at: report it.
-      maximumAttempts: 10,
-      nonRetryableErrorTypes: ['WorkDirRefused', 'CheckpointRefused'],
-    },
-  });
+  const scan = proxyActivities<ScanActivities>(inspectWorkDirOptions(target.scanTaskQueue));
+  const walker = proxyActivities<ScanActivities>(
+    walkChunkOptions({
+      taskQueue: target.scanTaskQueue,
+      chunkMs: target.chunkMs,
+      heartbeatTimeoutMs: target.heartbeatTimeoutMs,
+    }),
+  );
 
   try {
     // walkChunk refuses a bad work directory itself before walking, as fast: the separate inspection only costs a
@@ -258,7 +243,7 @@ async function handOff(outcome: ScanOutcome): Promise<void> {
 function refusal(err: unknown): { reason: ScanFailureReason; message: string } | undefined {
   if (!(err instanceof ActivityFailure)) return undefined;
   const cause = err.cause;
-  if (cause instanceof ApplicationFailure && cause.type === 'WorkDirRefused') {
+  if (cause instanceof ApplicationFailure && cause.type === failureTypes.workDirRefused) {
     return {
       reason: (cause.details?.[0] as ScanFailureReason | undefined) ?? 'work-dir-missing',
       message: cause.message,

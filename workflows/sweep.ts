@@ -1,16 +1,13 @@
 import { proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities/control.js';
+import { sweepStepOptions } from '../lib/temporal/activity-profiles.js';
 import type { SweepInput, SweepResult } from '../lib/temporal/contracts.js';
 
 /**
  * Claiming and publishing are short; if Postgres or RabbitMQ is down they retry, but only for a few minutes: the
  * next scheduled sweep will try again anyway, and overlap policy SKIP means a stuck sweep would block the next.
  */
-const control = proxyActivities<ControlActivities>({
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '8 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+const control = proxyActivities<ControlActivities>(sweepStepOptions);
 
 /**
  * Run by the Schedule `xfc-sweep`: claim the stalest users (one statement, so two sweeps never claim the same

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { backfillUsers } from '../../lib/backfill/index.js';
 import { loadEmailFile } from '../../lib/backfill/emails.js';
-import { ExitCode, UsageError, UserError } from '../../lib/common/errors.js';
+import { ExitCode, UsageError, UserError, errorMessage } from '../../lib/common/errors.js';
 import { parseSize } from '../../lib/common/units.js';
 import { xfcCommand } from '../../lib/common/invocation.js';
 import { loadConfig, redact } from '../../lib/config/env.js';
@@ -122,7 +122,7 @@ function sizeOption(name: string, value: string | undefined, fallback: bigint): 
   try {
     return parseSize(value);
   } catch (err) {
-    throw new UsageError(`--${name}: ${(err as Error).message}`);
+    throw new UsageError(`--${name}: ${errorMessage(err)}`);
   }
 }
 

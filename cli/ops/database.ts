@@ -1,22 +1,21 @@
-import pg from 'pg';
+import { sql } from 'slonik';
+import { withPool } from '../../db/pool.js';
 import { UserError } from '../../lib/common/errors.js';
 import { redact } from '../../lib/config/env.js';
 
-/** The SQLSTATE of an error from pg, if any. */
+/** The SQLSTATE of a PostgreSQL error, also when slonik wraps it (e.g. 23505 as a unique-violation error). */
 function sqlState(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
+  for (let current = err, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = current.cause;
+  }
+  return undefined;
 }
 
-async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  client.on('error', () => undefined); // a server-side close after we are done is not our concern
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+/** Runs one statement on its own connection to `url`, closed afterwards. */
+async function runOnce(url: string, statement: ReturnType<typeof sql.unsafe>): Promise<void> {
+  await withPool(url, (pool) => pool.query(statement), { maximumPoolSize: 1 });
 }
 
 /**
@@ -28,7 +27,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<{ name: strin
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (!name) throw new UserError(`XFC_DATABASE_URL=${redact(databaseUrl)} names no database.`);
   try {
-    await withClient(databaseUrl, () => Promise.resolve());
+    await runOnce(databaseUrl, sql.unsafe`SELECT 1`);
     return { name, created: false };
   } catch (err) {
     if (sqlState(err) !== '3D000') throw err; // unreachable, refused credentials: the caller explains
@@ -36,7 +35,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<{ name: strin
   const maintenance = new URL(databaseUrl);
   maintenance.pathname = '/postgres';
   try {
-    await withClient(maintenance.toString(), (client) => client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
+    await runOnce(maintenance.toString(), sql.unsafe`CREATE DATABASE ${sql.identifier([name])}`);
     return { name, created: true };
   } catch (err) {
     // Created meanwhile by someone else: 42P04, or 23505 when both CREATE DATABASE statements ran at once.

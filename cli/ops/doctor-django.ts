@@ -1,4 +1,5 @@
-import type pg from 'pg';
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
 import { clockSkewMs } from '../../db/scan-authority.js';
 
 /**
@@ -18,18 +19,24 @@ export interface DjangoFinding {
 /** At most this many user names in a line. */
 const shown = 5;
 
-function names(rows: Array<{ name: string }>): string {
+function names(rows: ReadonlyArray<{ name: string }>): string {
   const listed = rows.slice(0, shown).map((row) => row.name);
   return rows.length > shown ? `${listed.join(', ')} and ${rows.length - shown} more` : listed.join(', ');
 }
 
-export async function checkDjangoCoexistence(client: pg.ClientBase): Promise<DjangoFinding[]> {
-  return [await checkDjangoSchema(client), ...(await checkUsageWriters(client))];
+export async function checkDjangoCoexistence(db: CommonQueryMethods): Promise<DjangoFinding[]> {
+  return [await checkDjangoSchema(db), ...(await checkUsageWriters(db))];
 }
 
-async function checkDjangoSchema(client: pg.ClientBase): Promise<DjangoFinding> {
-  const state = (
-    await client.query<{ lastScanned: boolean; directoryTable: boolean; directoryFk: boolean; bookkeeping: boolean }>(`
+const schemaState = z.object({
+  lastScanned: z.boolean(),
+  directoryTable: z.boolean(),
+  directoryFk: z.boolean(),
+  bookkeeping: z.boolean(),
+});
+
+async function checkDjangoSchema(db: CommonQueryMethods): Promise<DjangoFinding> {
+  const state = await db.maybeOne(sql.type(schemaState)`
       SELECT
         EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass('xfc_control_user')
                 AND attname = 'last_scanned' AND NOT attisdropped) AS "lastScanned",
@@ -37,15 +44,13 @@ async function checkDjangoSchema(client: pg.ClientBase): Promise<DjangoFinding> 
         EXISTS (SELECT 1 FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)
                 WHERE c.conrelid = to_regclass('xfc_control_cacheddirectoryscan') AND c.contype = 'f'
                   AND a.attname = 'user_id' AND c.confrelid = to_regclass('xfc_control_user')) AS "directoryFk",
-        to_regclass('django_migrations') IS NOT NULL AS bookkeeping`)
-  ).rows[0];
+        to_regclass('django_migrations') IS NOT NULL AS bookkeeping`);
   if (!state) return { name: 'Django schema', status: 'warn', detail: 'could not read the schema' };
   const recorded = state.bookkeeping
-    ? (
-        await client.query<{ name: string | null }>(
-          `SELECT max(name) AS name FROM django_migrations WHERE app = 'xfc_control'`,
-        )
-      ).rows[0]?.name
+    ? await db.maybeOneFirst(
+        sql.type(z.object({ name: z.string().nullable() }))`
+          SELECT max(name) AS name FROM django_migrations WHERE app = 'xfc_control'`,
+      )
     : null;
   const latest = recorded ? `xfc_control ${recorded}` : 'no Django migration recorded';
   const number = Number.parseInt(recorded ?? '0', 10);
@@ -74,13 +79,9 @@ async function checkDjangoSchema(client: pg.ClientBase): Promise<DjangoFinding> 
   }
   const behind = state.lastScanned
     ? Number(
-        (
-          await client.query<{ n: string }>(
-            `SELECT count(*) AS n FROM xfc_control_user u JOIN xfc_user_state s ON s.user_id = u.id
-             WHERE s.last_scanned > u.last_scanned AND s.last_scanned <= now() + $1::interval`,
-            [`${clockSkewMs / 1000} seconds`],
-          )
-        ).rows[0]?.n ?? 0,
+        await db.oneFirst(sql.type(z.object({ n: z.bigint() }))`
+          SELECT count(*) AS n FROM xfc_control_user u JOIN xfc_user_state s ON s.user_id = u.id
+          WHERE s.last_scanned > u.last_scanned AND s.last_scanned <= now() + ${`${clockSkewMs / 1000} seconds`}::interval`),
       )
     : 0;
   if (behind > 0) {
@@ -101,8 +102,10 @@ async function checkDjangoSchema(client: pg.ClientBase): Promise<DjangoFinding> 
 }
 
 /** Users whose usage is not what their last applied scan wrote, and volumes whose used_bytes is not their sum. */
-async function checkUsageWriters(client: pg.ClientBase): Promise<DjangoFinding[]> {
-  const users = await client.query<{ name: string }>(`
+const nameRow = z.object({ name: z.string() });
+
+async function checkUsageWriters(db: CommonQueryMethods): Promise<DjangoFinding[]> {
+  const users = await db.any(sql.type(nameRow)`
     SELECT u.name
     FROM xfc_control_user u
     JOIN LATERAL (
@@ -112,22 +115,20 @@ async function checkUsageWriters(client: pg.ClientBase): Promise<DjangoFinding[]
     ) last ON true
     WHERE u.quota_used IS DISTINCT FROM last.temporal_byte_days OR u.total_used IS DISTINCT FROM last.bytes
     ORDER BY u.name, u.id`);
-  const disks = await client.query<{ name: string }>(`
+  const disks = await db.any(sql.type(nameRow)`
     SELECT d.mountpoint AS name FROM xfc_control_cachedisk d
     WHERE d.used_bytes <> (SELECT COALESCE(sum(total_used), 0) FROM xfc_control_user WHERE cache_disk_id = d.id)
     ORDER BY d.mountpoint`);
-  if (users.rows.length === 0 && disks.rows.length === 0) {
+  if (users.length === 0 && disks.length === 0) {
     return [
       { name: 'usage writers', status: 'ok', detail: 'usage is what xfc last applied, for every user and volume' },
     ];
   }
   const parts = [
-    users.rows.length > 0
-      ? `${users.rows.length} users' quota_used/total_used differ from their last applied scan (${names(users.rows)})`
+    users.length > 0
+      ? `${users.length} users' quota_used/total_used differ from their last applied scan (${names(users)})`
       : '',
-    disks.rows.length > 0
-      ? `${disks.rows.length} volumes' used_bytes differ from their users' sum (${names(disks.rows)})`
-      : '',
+    disks.length > 0 ? `${disks.length} volumes' used_bytes differ from their users' sum (${names(disks)})` : '',
   ].filter(Boolean);
   return [
     {

@@ -3,7 +3,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { ChannelModel } from 'amqplib';
-import pg from 'pg';
+import { sql } from 'slonik';
+import { z } from 'zod';
 import { closeQuietly, connectAmqp } from '../../lib/amqp/connection.js';
 import { deadQueue, exchanges, queues, scanCompletedQueue, scanRequestQueue } from '../../lib/amqp/topology.js';
 import { errorMessage } from '../../lib/common/errors.js';
@@ -13,6 +14,7 @@ import { printable } from '../../lib/common/printable.js';
 import { clockSkewMs } from '../../db/scan-authority.js';
 import { permanentFailureReasons } from '../../db/scans.js';
 import { migrationStatus } from '../../db/migrate.js';
+import { withPool, type DatabasePool } from '../../db/pool.js';
 import { createMailer } from '../../lib/notify/mailer.js';
 import { parseSender } from '../../lib/notify/message.js';
 import { sweepScheduleId } from '../../lib/temporal/names.js';
@@ -78,11 +80,19 @@ const djangoColumns: Record<string, string[]> = {
 
 async function checkPostgres(config: XfcConfig, add: Add): Promise<void> {
   const where = redact(config.databaseUrl);
-  const client = new pg.Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: 5_000 });
-  client.on('error', () => undefined);
+  let reached = false;
   try {
-    await client.connect();
+    await withPool(
+      config.databaseUrl,
+      async (pool) => {
+        const version = await pool.oneFirst(sql.type(z.object({ server_version: z.string() }))`SHOW server_version`);
+        reached = true;
+        await checkPostgresSchema(pool, where, version, config, add);
+      },
+      { maximumPoolSize: 1, connectionTimeoutMs: 5_000 },
+    );
   } catch (err) {
+    if (reached) throw err;
     const code = codeOf(err);
     if (code === '3D000') {
       add(
@@ -101,57 +111,58 @@ async function checkPostgres(config: XfcConfig, add: Add): Promise<void> {
         'start PostgreSQL, or set XFC_DATABASE_URL',
       );
     }
+  }
+}
+
+const columnRow = z.object({ table_name: z.string(), column_name: z.string() });
+const countsRow = z.object({ users: z.bigint(), disks: z.bigint() });
+
+async function checkPostgresSchema(
+  pool: DatabasePool,
+  where: string,
+  version: string,
+  config: XfcConfig,
+  add: Add,
+): Promise<void> {
+  add('reachable', 'ok', `${where} (PostgreSQL ${version})`);
+  const status = await migrationStatus(config.databaseUrl);
+  const total = status.applied.length + status.pending.length;
+  if (status.pending.length > 0) {
+    add(
+      'migrations',
+      'fail',
+      `${status.pending.length} of ${total} pending: ${status.pending.join(', ')}`,
+      `\`${xfcCommand('db migrate')}\` (workers and \`xfc dev\` also migrate at start-up)`,
+    );
+  } else {
+    add('migrations', 'ok', `all ${total} applied`);
+  }
+  const columns = await pool.any(sql.type(columnRow)`
+    SELECT table_name, column_name FROM information_schema.columns
+    WHERE table_schema = current_schema() AND table_name = ANY(${sql.array(Object.keys(djangoColumns), 'text')})`);
+  const missing = Object.entries(djangoColumns).flatMap(([table, wanted]) =>
+    wanted
+      .filter((column) => !columns.some((row) => row.table_name === table && row.column_name === column))
+      .map((column) => `${table}.${column}`),
+  );
+  if (missing.length > 0) {
+    add(
+      'Django tables',
+      'fail',
+      `missing: ${missing.join(', ')}`,
+      `\`${xfcCommand('db migrate')}\` creates or completes them`,
+    );
     return;
   }
-  try {
-    const version = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version;
-    add('reachable', 'ok', `${where} (PostgreSQL ${version ?? '?'})`);
-    const status = await migrationStatus(config.databaseUrl);
-    const total = status.applied.length + status.pending.length;
-    if (status.pending.length > 0) {
-      add(
-        'migrations',
-        'fail',
-        `${status.pending.length} of ${total} pending: ${status.pending.join(', ')}`,
-        `\`${xfcCommand('db migrate')}\` (workers and \`xfc dev\` also migrate at start-up)`,
-      );
-    } else {
-      add('migrations', 'ok', `all ${total} applied`);
-    }
-    const columns = await client.query<{ table_name: string; column_name: string }>(
-      `SELECT table_name, column_name FROM information_schema.columns
-       WHERE table_schema = current_schema() AND table_name = ANY($1)`,
-      [Object.keys(djangoColumns)],
-    );
-    const missing = Object.entries(djangoColumns).flatMap(([table, wanted]) =>
-      wanted
-        .filter((column) => !columns.rows.some((row) => row.table_name === table && row.column_name === column))
-        .map((column) => `${table}.${column}`),
-    );
-    if (missing.length > 0) {
-      add(
-        'Django tables',
-        'fail',
-        `missing: ${missing.join(', ')}`,
-        `\`${xfcCommand('db migrate')}\` creates or completes them`,
-      );
-    } else {
-      const counts = await client.query<{ users: string; disks: string }>(
-        'SELECT (SELECT count(*) FROM xfc_control_user) AS users, (SELECT count(*) FROM xfc_control_cachedisk) AS disks',
-      );
-      const row = counts.rows[0];
-      add(
-        'Django tables',
-        'ok',
-        `xfc_control_user (${row?.users ?? '?'} users), xfc_control_cachedisk (${row?.disks ?? '?'} volumes)`,
-      );
-      if (status.pending.length === 0) {
-        for (const found of await checkDjangoCoexistence(client))
-          add(found.name, found.status, found.detail, found.fix);
-      }
-    }
-  } finally {
-    await client.end().catch(() => undefined);
+  const row = await pool.maybeOne(sql.type(countsRow)`
+    SELECT (SELECT count(*) FROM xfc_control_user) AS users, (SELECT count(*) FROM xfc_control_cachedisk) AS disks`);
+  add(
+    'Django tables',
+    'ok',
+    `xfc_control_user (${row?.users ?? '?'} users), xfc_control_cachedisk (${row?.disks ?? '?'} volumes)`,
+  );
+  if (status.pending.length === 0) {
+    for (const found of await checkDjangoCoexistence(pool)) add(found.name, found.status, found.detail, found.fix);
   }
 }
 
@@ -503,56 +514,59 @@ async function checkRoot(
  * ended with a permanent reason (a figure beyond the columns, a clock ahead, a row PostgreSQL refused) this week.
  */
 async function checkScanIntegrity(config: XfcConfig, add: Add): Promise<void> {
-  const client = new pg.Client({ connectionString: config.databaseUrl, connectionTimeoutMillis: 5_000 });
-  client.on('error', () => undefined);
+  let reached = false;
   try {
-    await client.connect();
-  } catch {
-    return; // the reachability check above says why
+    await withPool(
+      config.databaseUrl,
+      async (pool) => {
+        const ready = await pool.oneFirst(sql.type(z.object({ ok: z.boolean() }))`
+          SELECT to_regclass('xfc_scan') IS NOT NULL AND to_regclass('xfc_control_user') IS NOT NULL AS ok`);
+        reached = true;
+        if (ready) await checkScanRows(pool, add); // else migrations pending: reported above
+      },
+      { maximumPoolSize: 1, connectionTimeoutMs: 5_000 },
+    );
+  } catch (err) {
+    if (reached) throw err;
+    // the reachability check above says why
   }
-  try {
-    const ready = await client.query<{ ok: boolean }>(
-      `SELECT to_regclass('xfc_scan') IS NOT NULL AND to_regclass('xfc_control_user') IS NOT NULL AS ok`,
+}
+
+const failedRow = z.object({ reason: z.string(), scans: z.bigint(), users: z.string() });
+
+async function checkScanRows(pool: DatabasePool, add: Add): Promise<void> {
+  const future = await pool.anyFirst(sql.type(z.object({ name: z.string() }))`
+    SELECT u.name FROM xfc_user_state s JOIN xfc_control_user u ON u.id = s.user_id
+    WHERE s.last_scanned > now() + ${`${clockSkewMs / 1000} seconds`}::interval ORDER BY u.name LIMIT 21`);
+  if (future.length > 0) {
+    const names = future.slice(0, 20).map((name) => printable(name));
+    add(
+      'last_scanned',
+      'warn',
+      `${future.length > 20 ? 'more than 20' : future.length} user(s) with last_scanned in the future ` +
+        `(${names.join(', ')}): written before results were checked; treated as stale`,
+      'nothing to do: the sweep claims them and their next scan writes the real time',
     );
-    if (!ready.rows[0]?.ok) return; // migrations pending: reported above
-    const future = await client.query<{ name: string }>(
-      `SELECT u.name FROM xfc_user_state s JOIN xfc_control_user u ON u.id = s.user_id
-       WHERE s.last_scanned > now() + $1::interval ORDER BY u.name LIMIT 21`,
-      [`${clockSkewMs / 1000} seconds`],
+  } else {
+    add('last_scanned', 'ok', 'none in the future');
+  }
+  const failed = await pool.any(sql.type(failedRow)`
+    SELECT failure_reason AS reason, count(*) AS scans, string_agg(DISTINCT username, ', ') AS users
+    FROM xfc_scan
+    WHERE status = 'failed' AND failure_reason = ANY(${sql.array([...permanentFailureReasons], 'text')})
+      AND applied_at > now() - interval '7 days'
+    GROUP BY failure_reason ORDER BY failure_reason`);
+  if (failed.length > 0) {
+    add(
+      'permanent failures',
+      'warn',
+      failed
+        .map((row) => `${printable(row.reason)}: ${row.scans} scan(s) of ${printable(row.users.slice(0, 200))}`)
+        .join('; ') + ' in the last 7 days',
+      '`npm run xfc -- users show <user>` shows the reason; out-of-range is usually huge sparse files',
     );
-    if (future.rows.length > 0) {
-      const names = future.rows.slice(0, 20).map((row) => printable(row.name));
-      add(
-        'last_scanned',
-        'warn',
-        `${future.rows.length > 20 ? 'more than 20' : future.rows.length} user(s) with last_scanned in the future ` +
-          `(${names.join(', ')}): written before results were checked; treated as stale`,
-        'nothing to do: the sweep claims them and their next scan writes the real time',
-      );
-    } else {
-      add('last_scanned', 'ok', 'none in the future');
-    }
-    const failed = await client.query<{ reason: string; scans: string; users: string }>(
-      `SELECT failure_reason AS reason, count(*) AS scans, string_agg(DISTINCT username, ', ') AS users
-       FROM xfc_scan
-       WHERE status = 'failed' AND failure_reason = ANY($1) AND applied_at > now() - interval '7 days'
-       GROUP BY failure_reason ORDER BY failure_reason`,
-      [[...permanentFailureReasons]],
-    );
-    if (failed.rows.length > 0) {
-      add(
-        'permanent failures',
-        'warn',
-        failed.rows
-          .map((row) => `${printable(row.reason)}: ${row.scans} scan(s) of ${printable(row.users.slice(0, 200))}`)
-          .join('; ') + ' in the last 7 days',
-        '`npm run xfc -- users show <user>` shows the reason; out-of-range is usually huge sparse files',
-      );
-    } else {
-      add('permanent failures', 'ok', 'no scan ended out-of-range, clock-ahead or unwritable in the last 7 days');
-    }
-  } finally {
-    await client.end().catch(() => undefined);
+  } else {
+    add('permanent failures', 'ok', 'no scan ended out-of-range, clock-ahead or unwritable in the last 7 days');
   }
 }
 

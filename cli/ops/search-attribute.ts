@@ -1,5 +1,6 @@
 import type { Connection } from '@temporalio/client';
 import { searchAttributeNames, userSearchAttribute } from '../../lib/temporal/names.js';
+import { errorMessage } from '../../lib/common/errors.js';
 
 /** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD */
 const keyword = 2;
@@ -60,7 +61,7 @@ export async function ensureUserSearchAttribute(
       searchAttributes: { [name]: keyword },
     });
   } catch (err) {
-    if (!/already exists/i.test((err as Error).message)) throw err;
+    if (!/already exists/i.test(errorMessage(err))) throw err;
     return 'present';
   }
   return 'added';

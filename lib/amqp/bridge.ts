@@ -13,6 +13,7 @@ import { publishDeadLetter, type DeadReason } from './dead-letters.js';
 import { signatureHeader, verifyResultSignature } from './signature.js';
 import { jsonLogger, type LogFields, type Logger } from './log.js';
 import { declareTopology, scanCompletedQueue, scanRequestQueue } from './topology.js';
+import { errorMessage } from '../common/errors.js';
 
 /**
  * The bridge between RabbitMQ and Temporal (docs/design.md §1, §5): a scan.request starts `scanUser`, a scan.completed or
@@ -61,15 +62,6 @@ export interface BridgeStats {
   inFlight: number;
 }
 
-export interface Bridge {
-  /** Resolves once the bridge consumes for the first time; rejects if it is stopped before. */
-  ready: Promise<void>;
-  /** Live counters (a snapshot is `{ ...bridge.stats }`). */
-  readonly stats: Readonly<BridgeStats>;
-  /** Cancels the consumers, lets the starts in flight finish (and ack), then closes the connection. */
-  stop(): Promise<void>;
-}
-
 interface Route {
   queue: string;
   accepts: readonly MessageType[];
@@ -98,13 +90,31 @@ interface Session {
   closed: Promise<string>;
 }
 
+/** Starts a bridge: it connects, consumes and reconnects in the background until stopped. */
 export function startBridge(options: BridgeOptions): Bridge {
-  const { config, temporalClient: client } = options;
-  const log = options.logger ?? jsonLogger('bridge');
-  const retry = options.retry ?? { initialMs: 1_000, maxMs: 30_000 };
-  const reconnect = options.reconnect ?? { initialMs: 500, maxMs: 30_000, jitter: 0.2 };
-  const startTimeoutMs = options.startTimeoutMs ?? 10_000;
-  const stats: BridgeStats = {
+  const bridge = new Bridge(options);
+  bridge.start();
+  return bridge;
+}
+
+/**
+ * One bridge process's state: its live counters, the deliveries in hand, the session it consumes on (replaced on
+ * every reconnection) and whether it is stopping. `start()` runs the connect–consume–reconnect loop; `stop()` ends it.
+ */
+export class Bridge {
+  /** Resolves once the bridge consumes for the first time; rejects if it is stopped before. */
+  readonly ready: Promise<void>;
+
+  private readonly config: BridgeOptions['config'];
+  private readonly client: Client;
+  private readonly log: Logger;
+  private readonly retry: Backoff;
+  private readonly reconnect: Backoff;
+  private readonly startTimeoutMs: number;
+  private readonly verifyResult: BridgeOptions['verifyResult'];
+  private readonly routes: readonly Route[];
+
+  private readonly counters: BridgeStats = {
     connected: false,
     connections: 0,
     received: 0,
@@ -114,48 +124,104 @@ export function startBridge(options: BridgeOptions): Bridge {
     requeued: 0,
     inFlight: 0,
   };
-  const stopping = new AbortController();
-  const inFlight = new Set<Promise<void>>();
-  const serialized = keyedSerializer();
-  let current: Session | undefined;
+  private readonly stopping = new AbortController();
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Starts for one workflow id run one after the other (see handle()). */
+  private readonly serialized = keyedSerializer();
+  private readonly markReady: () => void;
+  private readonly markNeverReady: (err: Error) => void;
+  /** The session consuming now; undefined while connecting or reconnecting. */
+  private current: Session | undefined;
+  private running: Promise<void> | undefined;
+  private stopped: Promise<void> | undefined;
 
-  const routes: Route[] = [
-    {
-      queue: scanRequestQueue,
-      accepts: ['scan.request'],
-      workflowIdOf: (message) => scanWorkflowId(message.body.username),
-      start: (message) => {
-        if (message.type !== 'scan.request') throw new Error(`unexpected ${message.type}`);
-        return startScanWorkflow(client, config, message.body);
+  constructor(options: BridgeOptions) {
+    this.config = options.config;
+    this.client = options.temporalClient;
+    this.log = options.logger ?? jsonLogger('bridge');
+    this.retry = options.retry ?? { initialMs: 1_000, maxMs: 30_000 };
+    this.reconnect = options.reconnect ?? { initialMs: 500, maxMs: 30_000, jitter: 0.2 };
+    this.startTimeoutMs = options.startTimeoutMs ?? 10_000;
+    this.verifyResult = options.verifyResult;
+    this.routes = this.buildRoutes();
+    let markReady: () => void = () => undefined;
+    let markNeverReady: (err: Error) => void = () => undefined;
+    this.ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      markNeverReady = reject;
+    });
+    this.markReady = markReady;
+    this.markNeverReady = markNeverReady;
+    this.ready.catch(() => undefined); // a caller that never awaits `ready` must not see an unhandled rejection
+  }
+
+  /** Live counters (a snapshot is `{ ...bridge.stats }`). */
+  get stats(): Readonly<BridgeStats> {
+    return this.counters;
+  }
+
+  /** Starts consuming in the background (once; `ready` tells when it first consumes). */
+  start(): void {
+    this.running ??= this.run().catch((err: unknown) =>
+      this.log('error', 'bridge.crashed', { error: errorMessage(err) }),
+    );
+  }
+
+  /** Cancels the consumers, lets the starts in flight finish (and ack), then closes the connection. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.log('info', 'bridge.stopping', { inFlight: this.inFlight.size });
+      this.stopping.abort();
+      this.markNeverReady(new Error('the bridge was stopped before it connected'));
+      if (this.current) await this.shutDown(this.current);
+      await Promise.allSettled([...this.inFlight]);
+      await this.running;
+      this.counters.connected = false;
+      this.log('info', 'bridge.stopped', { ...this.counters });
+    })();
+    return this.stopped;
+  }
+
+  private buildRoutes(): Route[] {
+    const { client, config } = this;
+    return [
+      {
+        queue: scanRequestQueue,
+        accepts: ['scan.request'],
+        workflowIdOf: (message) => scanWorkflowId(message.body.username),
+        start: (message) => {
+          if (message.type !== 'scan.request') throw new Error(`unexpected ${message.type}`);
+          return startScanWorkflow(client, config, message.body);
+        },
       },
-    },
-    {
-      queue: scanCompletedQueue,
-      accepts: ['scan.completed', 'scan.failed'],
-      workflowIdOf: (message) => applyWorkflowId((message.body as { scanId: string }).scanId),
-      start: async (message, delivery) => {
-        if (message.type === 'scan.request') throw new Error(`unexpected ${message.type}`);
-        // xfc's own scans hand their results to applyScan inside Temporal; this copy only informs. Whatever the
-        // message says, an application that exists already is not touched: accepted as a duplicate.
-        const existing = await existingApplication(client, applyWorkflowId(message.body.scanId));
-        if (existing) return existing;
-        await authenticateResult(message, delivery);
-        // Spelled out so that TypeScript pairs each type with its body.
-        return message.type === 'scan.completed'
-          ? startApplyWorkflow(client, config, { type: message.type, message: message.body })
-          : startApplyWorkflow(client, config, { type: message.type, message: message.body });
+      {
+        queue: scanCompletedQueue,
+        accepts: ['scan.completed', 'scan.failed'],
+        workflowIdOf: (message) => applyWorkflowId((message.body as { scanId: string }).scanId),
+        start: async (message, delivery) => {
+          if (message.type === 'scan.request') throw new Error(`unexpected ${message.type}`);
+          // xfc's own scans hand their results to applyScan inside Temporal; this copy only informs. Whatever the
+          // message says, an application that exists already is not touched: accepted as a duplicate.
+          const existing = await existingApplication(client, applyWorkflowId(message.body.scanId));
+          if (existing) return existing;
+          await this.authenticateResult(message, delivery);
+          // Spelled out so that TypeScript pairs each type with its body.
+          return message.type === 'scan.completed'
+            ? startApplyWorkflow(client, config, { type: message.type, message: message.body })
+            : startApplyWorkflow(client, config, { type: message.type, message: message.body });
+        },
       },
-    },
-  ];
+    ];
+  }
 
   /**
    * A result from RabbitMQ starts an application only if an xfc control worker signed it (signature.ts) and,
    * when the bridge can see the database, xfc issued its scan for that user and directory. Checked on every
    * delivery, so a message requeued from xfc.dead is checked again as if new.
    */
-  async function authenticateResult(message: DecodedMessage, delivery: ConsumeMessage): Promise<void> {
+  private async authenticateResult(message: DecodedMessage, delivery: ConsumeMessage): Promise<void> {
     if (message.type === 'scan.request') return;
-    const key = config.resultSigningKey;
+    const key = this.config.resultSigningKey;
     if (key === undefined) {
       throw new RefusedMessage(
         'unauthenticated',
@@ -169,20 +235,14 @@ export function startBridge(options: BridgeOptions): Bridge {
         `no valid ${signatureHeader} header: the result was not published by an xfc control worker`,
       );
     }
-    if (!options.verifyResult) return;
-    const verdict = await options.verifyResult(message.body);
+    if (!this.verifyResult) return;
+    const verdict = await this.verifyResult(message.body);
     if (!verdict.ok) throw new RefusedMessage(verdict.reason, verdict.detail);
   }
 
-  let markReady: () => void = () => undefined;
-  let markNeverReady: (err: Error) => void = () => undefined;
-  const ready = new Promise<void>((resolve, reject) => {
-    markReady = resolve;
-    markNeverReady = reject;
-  });
-  ready.catch(() => undefined); // a caller that never awaits `ready` must not see an unhandled rejection
-
-  async function openSession(): Promise<Session> {
+  /** Connects, declares the topology and consumes every route's queue: one session, until it closes. */
+  private async openSession(): Promise<Session> {
+    const { config, log } = this;
     const connection = await connectAmqp(config.amqpUrl, 'bridge');
     try {
       let reportClosed: (reason: string) => void = () => undefined;
@@ -213,7 +273,7 @@ export function startBridge(options: BridgeOptions): Bridge {
         consumerTags: [],
         closed,
       };
-      for (const route of routes) {
+      for (const route of this.routes) {
         const { consumerTag } = await channel.consume(
           route.queue,
           (message) => {
@@ -223,7 +283,7 @@ export function startBridge(options: BridgeOptions): Bridge {
               void closeQuietly(connection);
               return;
             }
-            track(handle(session, route, message));
+            this.track(this.handle(session, route, message));
           },
           { noAck: false },
         );
@@ -236,16 +296,17 @@ export function startBridge(options: BridgeOptions): Bridge {
     }
   }
 
-  function track(work: Promise<void>): void {
-    inFlight.add(work);
-    stats.inFlight = inFlight.size;
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    this.counters.inFlight = this.inFlight.size;
     void work.finally(() => {
-      inFlight.delete(work);
-      stats.inFlight = inFlight.size;
+      this.inFlight.delete(work);
+      this.counters.inFlight = this.inFlight.size;
     });
   }
 
-  async function handle(session: Session, route: Route, message: ConsumeMessage): Promise<void> {
+  private async handle(session: Session, route: Route, message: ConsumeMessage): Promise<void> {
+    const { counters: stats, log } = this;
     stats.received++;
     const deliveryCount = deliveryCountOf(message);
     const fields: LogFields = {
@@ -258,7 +319,7 @@ export function startBridge(options: BridgeOptions): Bridge {
       const decoded = decodeMessage(message, route.accepts);
       if (!decoded.ok) {
         await publishDeadLetter(session.deadLetter, message, decoded.reason, decoded.detail);
-        settle(session, message, 'ack', fields);
+        this.settle(session, message, 'ack', fields);
         stats.deadLettered++;
         log('warn', 'message.dead-lettered', { ...fields, reason: decoded.reason, detail: decoded.detail });
         return;
@@ -269,18 +330,18 @@ export function startBridge(options: BridgeOptions): Bridge {
       // duplicate (the starters look before they start) even when duplicates arrive together.
       let outcome: StartOutcome;
       try {
-        outcome = await serialized(route.workflowIdOf(decoded), () =>
-          client.withDeadline(Date.now() + startTimeoutMs, () => route.start(decoded, message)),
+        outcome = await this.serialized(route.workflowIdOf(decoded), () =>
+          this.client.withDeadline(Date.now() + this.startTimeoutMs, () => route.start(decoded, message)),
         );
       } catch (err) {
         if (!(err instanceof RefusedMessage)) throw err;
         await publishDeadLetter(session.deadLetter, message, err.reason, err.detail);
-        settle(session, message, 'ack', fields);
+        this.settle(session, message, 'ack', fields);
         stats.deadLettered++;
         log('warn', 'message.dead-lettered', { ...fields, reason: err.reason, detail: err.detail });
         return;
       }
-      settle(session, message, 'ack', fields);
+      this.settle(session, message, 'ack', fields);
       if (outcome.started) stats.started++;
       else stats.alreadyStarted++;
       log('info', outcome.started ? 'workflow.started' : 'workflow.already-started', {
@@ -291,85 +352,74 @@ export function startBridge(options: BridgeOptions): Bridge {
     } catch (err) {
       // Not the message's fault (it was valid, or dead-lettering failed): try again later, bounded by the
       // queue's delivery limit. The delay holds the delivery, so a failing Temporal is not hammered.
-      const delayMs = backoffDelay(deliveryCount + 1, retry);
-      log('warn', 'message.retry-later', { ...fields, error: errorText(err), delayMs });
-      await sleep(delayMs, stopping.signal);
-      settle(session, message, 'requeue', fields);
+      const delayMs = backoffDelay(deliveryCount + 1, this.retry);
+      log('warn', 'message.retry-later', { ...fields, error: errorMessage(err), delayMs });
+      await sleep(delayMs, this.stopping.signal);
+      this.settle(session, message, 'requeue', fields);
       stats.requeued++;
     }
   }
 
   /** Acks or requeues; on a channel that has gone, the broker has already put the message back. */
-  function settle(session: Session, message: ConsumeMessage, how: 'ack' | 'requeue', fields: LogFields): void {
+  private settle(session: Session, message: ConsumeMessage, how: 'ack' | 'requeue', fields: LogFields): void {
     try {
       if (how === 'ack') session.channel.ack(message);
       else session.channel.nack(message, false, true);
     } catch (err) {
-      log('warn', 'message.settle-lost', { ...fields, how, error: errorText(err), note: 'the broker redelivers it' });
+      this.log('warn', 'message.settle-lost', {
+        ...fields,
+        how,
+        error: errorMessage(err),
+        note: 'the broker redelivers it',
+      });
     }
   }
 
   /** Graceful end of a session: no new deliveries, the ones in hand are settled, then the connection closes. */
-  async function shutDown(session: Session): Promise<void> {
+  private async shutDown(session: Session): Promise<void> {
     for (const tag of session.consumerTags) {
       await session.channel.cancel(tag).catch(() => undefined);
     }
-    await Promise.allSettled([...inFlight]);
+    await Promise.allSettled([...this.inFlight]);
     await closeQuietly(session.connection);
   }
 
-  async function run(): Promise<void> {
+  /** Connect, consume until the session closes, back off, reconnect; until stop(). */
+  private async run(): Promise<void> {
+    const { counters: stats, log, stopping } = this;
     let attempt = 0;
     while (!stopping.signal.aborted) {
       try {
-        const session = await openSession();
+        const session = await this.openSession();
         stats.connections++;
-        log('info', 'amqp.consuming', { queues: routes.map((r) => r.queue), prefetch: config.bridge.prefetch });
+        log('info', 'amqp.consuming', {
+          queues: this.routes.map((r) => r.queue),
+          prefetch: this.config.bridge.prefetch,
+        });
         if (stopping.signal.aborted) {
           // stop() came while we connected: it could not see this session, so wind it down here.
-          await shutDown(session);
+          await this.shutDown(session);
           break;
         }
-        current = session;
+        this.current = session;
         attempt = 0;
         stats.connected = true;
-        markReady();
+        this.markReady();
         const reason = await session.closed;
         stats.connected = false;
-        current = undefined;
+        this.current = undefined;
         if (stopping.signal.aborted) break;
         log('warn', 'amqp.disconnected', { reason });
       } catch (err) {
-        log('warn', 'amqp.connect-failed', { error: errorText(err) });
+        log('warn', 'amqp.connect-failed', { error: errorMessage(err) });
       }
       if (stopping.signal.aborted) break;
       attempt++;
-      const delayMs = backoffDelay(attempt, reconnect);
+      const delayMs = backoffDelay(attempt, this.reconnect);
       log('info', 'amqp.reconnect-scheduled', { attempt, delayMs });
       await sleep(delayMs, stopping.signal);
     }
   }
-
-  const running = run().catch((err: unknown) => log('error', 'bridge.crashed', { error: errorText(err) }));
-  let stopped: Promise<void> | undefined;
-
-  return {
-    ready,
-    stats,
-    stop: () => {
-      stopped ??= (async () => {
-        log('info', 'bridge.stopping', { inFlight: inFlight.size });
-        stopping.abort();
-        markNeverReady(new Error('the bridge was stopped before it connected'));
-        if (current) await shutDown(current);
-        await Promise.allSettled([...inFlight]);
-        await running;
-        stats.connected = false;
-        log('info', 'bridge.stopped', { ...stats });
-      })();
-      return stopped;
-    },
-  };
 }
 
 /** Runs tasks with the same key one after another (and tasks with different keys concurrently). */
@@ -392,8 +442,4 @@ function deliveryCountOf(message: ConsumeMessage): number {
   const count: unknown = message.properties.headers?.['x-delivery-count'];
   if (typeof count === 'number') return count;
   return message.fields.redelivered ? 1 : 0;
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

@@ -1,4 +1,5 @@
 import type { ConfirmChannel, Message, Options } from 'amqplib';
+import { errorMessage } from '../common/errors.js';
 
 /** The broker did not take the message (nack, unroutable, channel closed, no confirm in time): retry later. */
 export class PublishError extends Error {
@@ -44,21 +45,17 @@ export function confirmedPublisher(
         try {
           channel.publish(exchange, routingKey, content, { ...publishOptions, mandatory: true }, (err: unknown) => {
             clearTimeout(timer);
-            if (err) reject(new PublishError(`RabbitMQ did not accept ${what}: ${errorText(err)}`));
+            if (err) reject(new PublishError(`RabbitMQ did not accept ${what}: ${errorMessage(err)}`));
             else if (entry.returned) reject(new PublishError(`${what} is unroutable: no queue is bound for it`));
             else resolve();
           });
         } catch (err) {
           clearTimeout(timer);
-          reject(new PublishError(`cannot publish ${what}: ${errorText(err)}`, { cause: err }));
+          reject(new PublishError(`cannot publish ${what}: ${errorMessage(err)}`, { cause: err }));
         }
       });
     } finally {
       pending.splice(pending.indexOf(entry), 1);
     }
   };
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

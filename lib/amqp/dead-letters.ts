@@ -5,6 +5,7 @@ import { closeQuietly, connectAmqp } from './connection.js';
 import type { ResultRefusal } from '../../db/scan-authority.js';
 import type { RejectReason } from './decode.js';
 import { deadLetterExchange, deadQueue, declareTopology, mainExchange, type TopologyMode } from './topology.js';
+import { errorMessage } from '../common/errors.js';
 
 /**
  * Dead letters: what the bridge could not use, and what the broker gave up on (delivery limit). The bridge
@@ -171,7 +172,7 @@ export async function requeueDeadLetters(amqpUrl: string, options: DeadLetterOpt
         result.requeued.push(letter);
       } catch (err) {
         channel.nack(message, false, true);
-        result.failed.push({ letter, error: err instanceof Error ? err.message : String(err) });
+        result.failed.push({ letter, error: errorMessage(err) });
       }
     }
     await channel.close();

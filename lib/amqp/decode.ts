@@ -2,6 +2,7 @@ import type { Message } from 'amqplib';
 import type { ZodError } from 'zod';
 import { messageTypes, type MessageBody, type MessageType } from '../messages/v1/index.js';
 import { maxBodyBytes } from './topology.js';
+import { errorMessage } from '../common/errors.js';
 
 /**
  * Turns a delivery into a validated message, or says why it cannot be one. Pure: the bridge dead-letters what
@@ -56,7 +57,7 @@ export function decodeMessage(
   try {
     parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(content));
   } catch (err) {
-    return reject('not-json', `body is not UTF-8 JSON: ${(err as Error).message}`);
+    return reject('not-json', `body is not UTF-8 JSON: ${errorMessage(err)}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return reject('not-json', 'body is JSON but not an object');

@@ -7,6 +7,7 @@ import { silentLogger, type Logger } from './log.js';
 import { messageIdOf } from './message-id.js';
 import { signatureHeader, signedTypes, signResult } from './signature.js';
 import { declareTopology, mainExchange, maxBodyBytes, routingKeyFor, type TopologyMode } from './topology.js';
+import { errorMessage } from '../common/errors.js';
 
 export { PublishError } from './confirm.js';
 
@@ -125,7 +126,7 @@ export function createPublisher(amqpUrl: string, options: PublisherOptions = {})
       } catch (err) {
         // Start the next publish on a fresh connection: RabbitMQ 3.10 channels keep refusing publishes to a quorum
         // queue that once refused one (reject-publish), even after the queue has room again.
-        log('warn', 'amqp.publish-failed', { type, messageId, error: (err as Error).message });
+        log('warn', 'amqp.publish-failed', { type, messageId, error: errorMessage(err) });
         void closeQuietly(connection);
         throw err;
       }

@@ -32,7 +32,10 @@ export class UsageError extends UserError {
   }
 }
 
-/** The message of any thrown value, for logs and errors shown to people. */
+/**
+ * The message of any thrown value (an Error's message, anything else as a string), for logs and errors shown to
+ * people: the one helper for it, where `(err as Error).message` would print `undefined` for a thrown non-Error.
+ */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

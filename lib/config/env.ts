@@ -1,6 +1,7 @@
 import { parseDuration } from '../common/duration.js';
 import { parseSize } from '../common/units.js';
 import { redact } from '../common/redact.js';
+import { errorMessage } from '../common/errors.js';
 
 /**
  * Everything xfc reads from the environment, validated once at start-up. Every variable has a default that works
@@ -362,7 +363,7 @@ class EnvReader {
     try {
       return parseSize(value);
     } catch (err) {
-      return this.fail(name, value, `a size such as 300TiB or 40TB (${(err as Error).message})`);
+      return this.fail(name, value, `a size such as 300TiB or 40TB (${errorMessage(err)})`);
     }
   }
 }

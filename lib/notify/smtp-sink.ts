@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
+import type * as SmtpServerModule from 'smtp-server';
+import { UserError } from '../common/errors.js';
 
 /**
  * A local SMTP server that delivers nowhere: every message it accepts becomes one `.eml` file in a directory
@@ -9,6 +10,9 @@ import { SMTPServer } from 'smtp-server';
  *
  * It listens on 127.0.0.1 only, accepts any sender and recipient without authentication, and refuses messages
  * over 10 MiB.
+ *
+ * `smtp-server` is a development dependency (the runtime image installs production dependencies only), so it is
+ * loaded when a sink starts, not when this module is imported.
  */
 
 export interface SmtpSinkOptions {
@@ -31,7 +35,22 @@ export interface SmtpSink {
 
 const maxMessageBytes = 10 * 1024 * 1024;
 
+/** Loads smtp-server, or says what to do where the development dependencies were left out. */
+async function loadSmtpServer(): Promise<typeof SmtpServerModule> {
+  try {
+    return await import('smtp-server');
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new UserError(
+      'The development SMTP sink needs the smtp-server package, a development dependency this installation ' +
+        'left out (npm ci --omit=dev). Set XFC_SMTP_URL to a mail relay, or install the development dependencies ' +
+        '(npm ci).',
+    );
+  }
+}
+
 export async function startSmtpSink(options: SmtpSinkOptions): Promise<SmtpSink> {
+  const { SMTPServer } = await loadSmtpServer();
   const host = options.host ?? '127.0.0.1';
   await mkdir(options.dir, { recursive: true });
   let sequence = 0;

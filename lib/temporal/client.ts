@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { XfcConfig } from '../config/env.js';
-import { UserError } from '../common/errors.js';
+import { UserError, errorMessage } from '../common/errors.js';
 import { temporalTls } from './tls.js';
 import { xfcCommand } from '../common/invocation.js';
 
@@ -12,7 +12,7 @@ export async function connectTemporal(config: Pick<XfcConfig, 'temporal'>): Prom
     connection = await Connection.connect({ address, connectTimeout: 5_000, tls: temporalTls(config) ?? false });
   } catch (err) {
     throw new UserError(
-      `Cannot reach the Temporal server at ${address} (${(err as Error).message}). Start it (\`${xfcCommand('dev')}\` does) or set TEMPORAL_ADDRESS.`,
+      `Cannot reach the Temporal server at ${address} (${errorMessage(err)}). Start it (\`${xfcCommand('dev')}\` does) or set TEMPORAL_ADDRESS.`,
     );
   }
   return new Client({ connection, namespace });

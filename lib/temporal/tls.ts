@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { TLSConfig } from '@temporalio/client';
-import { UserError } from '../common/errors.js';
+import { UserError, errorMessage } from '../common/errors.js';
 import type { XfcConfig } from '../config/env.js';
 
 function readPem(variable: string, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new UserError(`${variable}=${path} cannot be read (${(err as Error).message}).`);
+    throw new UserError(`${variable}=${path} cannot be read (${errorMessage(err)}).`);
   }
 }
 

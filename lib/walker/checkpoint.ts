@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ageBasis, decimalString, errorKind } from '../messages/v1/scan-report.js';
 import { HardLinkSet } from './hardlinks.js';
+import { errorMessage } from '../common/errors.js';
 
 /**
  * Where a walk stopped and what it had counted, as plain JSON (no bigint, no Buffer): a CLI file, a Temporal
@@ -123,7 +124,7 @@ export function decodeHardLinks(checkpoint: WalkCheckpoint): HardLinkSet {
     return HardLinkSet.decode(checkpoint.hardLinks.data, checkpoint.hardLinks.count);
   } catch (err) {
     throw new CheckpointError(
-      `the checkpoint is corrupt (hard links: ${(err as Error).message}); delete it to start afresh.`,
+      `the checkpoint is corrupt (hard links: ${errorMessage(err)}); delete it to start afresh.`,
     );
   }
 }

@@ -4,6 +4,7 @@ import { RecordDecoder } from './record-decoder.js';
 import type { Tally } from './tally.js';
 import { parkEngine, takeEngine } from './thread-pool.js';
 import { rootError, type WalkOptions, type WalkOutcome, type WalkProgress } from './options.js';
+import { errorMessage } from '../common/errors.js';
 
 const progressMs = 250;
 
@@ -46,7 +47,7 @@ export class WalkSession {
       } catch (err) {
         parkEngine(engine);
         const code = (err as NodeJS.ErrnoException).code;
-        return this.fail(code ? rootError(this.options.root, code, (err as Error).message) : (err as Error));
+        return this.fail(code ? rootError(this.options.root, code, errorMessage(err)) : (err as Error));
       }
       this.engine = engine;
     });

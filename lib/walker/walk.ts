@@ -4,6 +4,7 @@ import { CheckpointError, checkSettings } from './checkpoint.js';
 import { rootError, WalkError, type WalkOptions, type WalkOutcome } from './options.js';
 import { WalkSession } from './session.js';
 import { Tally } from './tally.js';
+import { errorMessage } from '../common/errors.js';
 
 export { WalkError, type WalkOptions, type WalkOutcome, type WalkProgress } from './options.js';
 
@@ -46,7 +47,7 @@ function checkRoot(root: string): void {
   try {
     st = lstatSync(root);
   } catch (err) {
-    throw rootError(root, (err as NodeJS.ErrnoException).code, (err as Error).message);
+    throw rootError(root, (err as NodeJS.ErrnoException).code, errorMessage(err));
   }
   if (st.isSymbolicLink()) throw rootError(root, 'ELOOP', '');
   if (!st.isDirectory()) throw rootError(root, 'ENOTDIR', '');

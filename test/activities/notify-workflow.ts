@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { DecideNotificationResult, NotifyActivities, SendNotificationResult } from '../../activities/notify.js';
-import { decideNotificationOptions, sendNotificationOptions } from '../../lib/notify/activity-options.js';
+import { decideNotificationOptions, sendNotificationOptions } from '../../lib/temporal/activity-profiles.js';
 
 /**
  * The notification steps of applyScan, alone, with the recommended activity options (the first retry sooner, so

@@ -19,6 +19,7 @@ import {
   recordOwnFailure,
 } from '../db/helpers.js';
 import { parseMail, startTestSmtp, type TestSmtpServer } from '../support/smtp.js';
+import { errorMessage } from '../../lib/common/errors.js';
 
 /**
  * The notification activities against real Postgres (migrations 0001-0003) and a real SMTP server in the test
@@ -248,7 +249,7 @@ describe('notification activities', () => {
     const results = await Promise.allSettled(
       Array.from({ length: 4 }, () => activities.sendNotification({ outboxId: outboxId! })),
     );
-    const statuses = results.map((r) => (r.status === 'fulfilled' ? r.value.status : (r.reason as Error).message));
+    const statuses = results.map((r) => (r.status === 'fulfilled' ? r.value.status : errorMessage(r.reason)));
     assert.equal(statuses.filter((s) => s === 'sent').length, 1, statuses.join(' | '));
     assert.ok(
       statuses.every((s) => s === 'sent' || s === 'already-sent' || /being sent by another attempt/.test(s)),

@@ -14,6 +14,7 @@ import { readDevState } from '../../cli/ops/dev-state.js';
 import { devPaths } from '../../cli/ops/paths.js';
 import { userWorkflowsUrl } from '../../lib/temporal/client.js';
 import { scanWorkflowId } from '../../lib/temporal/names.js';
+import { errorMessage } from '../../lib/common/errors.js';
 
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Without the background-networking flags, Chromium's own connections are refused in a sandboxed machine. */
@@ -73,6 +74,6 @@ async function run(): Promise<void> {
 }
 
 run().catch((err: unknown) => {
-  console.error(`check:browser: ${err instanceof Error ? err.message : String(err)}`);
+  console.error(`check:browser: ${errorMessage(err)}`);
   process.exit(1);
 });

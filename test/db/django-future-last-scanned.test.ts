@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { migrate } from '../../db/migrate.js';
-import { openPool, type DatabasePool } from '../../db/pool.js';
+import { openPool, type DatabasePool, withPool } from '../../db/pool.js';
 import { checkDjangoCoexistence } from '../../cli/ops/doctor-django.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { djangoMigrate } from './django.js';
@@ -51,7 +51,7 @@ describe("a future last_scanned beside Django's column", () => {
       xfc: new Date('2099-01-01T00:00:00Z'),
       django: new Date('1900-01-01T00:00:00Z'),
     });
-    const schema = (await withClient(db.url, checkDjangoCoexistence)).find((f) => f.name === 'Django schema');
+    const schema = (await withPool(db.url, checkDjangoCoexistence)).find((f) => f.name === 'Django schema');
     assert.equal(schema?.status, 'ok', schema?.detail);
 
     const now = new Date(Date.now() - 60_000).toISOString();

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { backfillUsers } from '../../lib/backfill/index.js';
 import { TiB } from '../../lib/common/units.js';
 import { migrate, migrationsTable, releaseLastScanned } from '../../db/migrate.js';
-import { openPool } from '../../db/pool.js';
+import { openPool, withPool } from '../../db/pool.js';
 import { claimStaleUsers } from '../../db/sweep.js';
 import { getUser, listUsers } from '../../db/users.js';
 import { checkDjangoCoexistence } from '../../cli/ops/doctor-django.js';
@@ -284,7 +284,7 @@ describe('living beside the Django app, in every order', () => {
     await earlierXfc(db, true);
     await djangoMigrate(db.url, '0002', { fake: true }); // the old advice: migrate --fake xfc_control 0002
     await migrate(db.url); // this xfc: the column is Django's now (0002 recorded), so it stays
-    const findings = await withClient(db.url, checkDjangoCoexistence);
+    const findings = await withPool(db.url, checkDjangoCoexistence);
     const schema = findings.find((finding) => finding.name === 'Django schema');
     assert.equal(schema?.status, 'fail');
     assert.match(schema?.detail ?? '', /0002 was faked/);
@@ -301,7 +301,7 @@ describe('living beside the Django app, in every order', () => {
     );
     assert.deepEqual(carol.rows, [{ last_scanned: new Date('2026-06-01T00:00:00Z') }]);
     assert.equal(
-      (await withClient(db.url, checkDjangoCoexistence)).find((finding) => finding.name === 'Django schema')?.status,
+      (await withPool(db.url, checkDjangoCoexistence)).find((finding) => finding.name === 'Django schema')?.status,
       'ok',
     );
     await checkData(db, 'end');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { withPool } from '../../db/pool.js';
 import { checkDjangoCoexistence } from '../../cli/ops/doctor-django.js';
 import {
   completedScan,
@@ -86,12 +87,12 @@ describe('conflicting writers on Django rows', () => {
       // The other way round: xfc's apply committed, then an admin saves a row it loaded before, writing the old
       // usage back with its email change. xfc cannot prevent that; doctor reports it and the next scan mends it.
       assert.equal(
-        (await withClient(t.db.url, checkDjangoCoexistence)).find((f) => f.name === 'usage writers')?.status,
+        (await withPool(t.db.url, checkDjangoCoexistence)).find((f) => f.name === 'usage writers')?.status,
         'ok',
       );
       await admin.query(`UPDATE xfc_control_user SET email = 'alice@newer.example.org', quota_used = 0, total_used = 0
                          WHERE name = 'alice'`);
-      const findings = await withClient(t.db.url, checkDjangoCoexistence);
+      const findings = await withPool(t.db.url, checkDjangoCoexistence);
       const writers = findings.find((finding) => finding.name === 'usage writers');
       assert.equal(writers?.status, 'warn');
       assert.match(
@@ -107,7 +108,7 @@ describe('conflicting writers on Django rows', () => {
       );
       assert.equal((await row('alice'))?.email, 'alice@newer.example.org');
       assert.equal(
-        (await withClient(t.db.url, checkDjangoCoexistence)).find((f) => f.name === 'usage writers')?.status,
+        (await withPool(t.db.url, checkDjangoCoexistence)).find((f) => f.name === 'usage writers')?.status,
         'ok',
       );
     } finally {
@@ -125,7 +126,7 @@ describe('conflicting writers on Django rows', () => {
       t.db.url,
       'UPDATE xfc_control_user SET quota_used = 0; UPDATE xfc_control_cachedisk SET used_bytes = 0',
     );
-    const writers = (await withClient(t.db.url, checkDjangoCoexistence)).find((f) => f.name === 'usage writers');
+    const writers = (await withPool(t.db.url, checkDjangoCoexistence)).find((f) => f.name === 'usage writers');
     assert.equal(writers?.status, 'warn');
     assert.match(writers?.detail ?? '', /2 users' .*\(alice, carol\)/);
   });

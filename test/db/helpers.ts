@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { DatabasePool } from 'slonik';
-import { migrate, withClientOf } from '../../db/migrate.js';
+import pg from 'pg';
+import { migrate } from '../../db/migrate.js';
 import { openPool } from '../../db/pool.js';
 import { recordIssuedScan } from '../../db/scan-authority.js';
 import { recordScanCompleted, recordScanFailed, type ApplyOutcome, type RecordFailureOptions } from '../../db/scans.js';
@@ -28,8 +29,16 @@ export async function runSql(url: string, text: string): Promise<void> {
   });
 }
 
-/** Runs `run` with a connection of its own (the migrations' helper). */
-export const withClient = withClientOf;
+/** Runs `run` with a plain pg connection of its own (tests set up schemas and rows the way Django would). */
+export async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
 
 /** A database as the Django app's master leaves it: `manage.py migrate` (its 0001), then the rows. */
 export async function loadFixture(url: string): Promise<void> {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
 import { freePort } from './ports.js';
+import { errorMessage } from '../../lib/common/errors.js';
 
 /** OpenLDAP's server, from Debian's `slapd` package (.ci/run installs it). */
 export const slapdPath = process.env.XFC_TEST_SLAPD ?? '/usr/sbin/slapd';
@@ -91,7 +92,7 @@ export async function startTestLdap(): Promise<TestLdap> {
     } catch (err) {
       if (child.exitCode !== null || Date.now() > deadline) {
         await stop();
-        throw new Error(`slapd did not start: ${(err as Error).message}\n${stderr}`);
+        throw new Error(`slapd did not start: ${errorMessage(err)}\n${stderr}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

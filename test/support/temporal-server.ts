@@ -12,6 +12,7 @@ import {
   type TemporalServerPorts,
 } from '../../cli/ops/temporal-server.js';
 import { adminUrl } from './postgres.js';
+import { errorMessage } from '../../lib/common/errors.js';
 
 /**
  * Real Temporal servers (PostgreSQL persistence and visibility) for tests, fault scenarios and benchmarks. Setting
@@ -69,7 +70,7 @@ async function copyTemplates(): Promise<TemporalDatabases> {
           await client.query(`CREATE DATABASE "${copies[kind]}" TEMPLATE "${templates[kind]}"`);
           break;
         } catch (err) {
-          if (attempt > 50 || !/being accessed by other users/.test((err as Error).message)) throw err;
+          if (attempt > 50 || !/being accessed by other users/.test(errorMessage(err))) throw err;
           await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200));
         }
       }
@@ -170,7 +171,7 @@ export async function startOwnTemporalServer(
     try {
       server ??= await startTemporalServer(options);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${output}`);
+      throw new Error(`${errorMessage(err)}\n${output}`);
     }
   };
   const down = async (): Promise<void> => {
