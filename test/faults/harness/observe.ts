@@ -141,7 +141,7 @@ export interface ActivityAttempts {
 /** The SDK's record of a local activity: a marker whose `data` detail names its type and final attempt. */
 const localActivityMarker = 'core_local_activity';
 
-function localActivityOf(event: HistoryEvent): { type: string; attempt: number } | undefined {
+export function localActivityOf(event: HistoryEvent): { type: string; attempt: number } | undefined {
   const marker = event.markerRecordedEventAttributes;
   const payload = marker?.markerName === localActivityMarker ? marker.details?.['data']?.payloads?.[0] : undefined;
   if (!payload) return undefined;
@@ -183,6 +183,31 @@ export function activityAttempts(events: HistoryEvent[]): ActivityAttempts {
     }
   }
   return { byType, scheduled, retries };
+}
+
+/**
+ * How an activity's completion shows in a history, if it does yet: a remote activity's ActivityTaskCompleted, or a
+ * local activity's marker (written with the workflow task that ran it, so absent while that task is in flight).
+ * `afterTimedOutTask` says whether a workflow task timed out before it: a worker died with the task in hand and the
+ * step ran again on another (how a local activity is "retried").
+ */
+export function activityCompletion(
+  events: HistoryEvent[],
+  type: string,
+): { kind: 'remote' | 'local'; afterTimedOutTask: boolean } | undefined {
+  const typeOf = new Map<string, string>();
+  let timedOut = false;
+  for (const event of events) {
+    if (event.workflowTaskTimedOutEventAttributes) timedOut = true;
+    const s = event.activityTaskScheduledEventAttributes;
+    if (s) typeOf.set(String(event.eventId), s.activityType?.name ?? '?');
+    const completed = event.activityTaskCompletedEventAttributes;
+    if (completed && typeOf.get(String(completed.scheduledEventId)) === type) {
+      return { kind: 'remote', afterTimedOutTask: timedOut };
+    }
+    if (localActivityOf(event)?.type === type) return { kind: 'local', afterTimedOutTask: timedOut };
+  }
+  return undefined;
 }
 
 /** The results of completed activities of one type in a history, decoded. */
