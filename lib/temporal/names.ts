@@ -35,3 +35,9 @@ export const searchAttributeNames = [userSearchAttribute, volumeSearchAttribute,
 
 /** The values XfcScanStatus takes. */
 export type ScanStatusValue = 'running' | 'complete' | 'partial' | 'failed';
+
+/**
+ * The ApplicationFailure type a scan ends with when it ends in scan.failed (after publishing it): the Web UI shows
+ * the run as Failed; its details carry the published result (see scan-result.ts).
+ */
+export const scanFailedFailureType = 'ScanFailed';
