@@ -98,7 +98,11 @@ async function run(): Promise<void> {
         ].map((label) => ({ label })),
       };
       await context.addInitScript((stored: string) => {
-        window.localStorage.setItem('namespace-workflow-table-columns', stored);
+        // Runs in the page (no DOM types in this Node project): globalThis there is the window.
+        (globalThis as unknown as { localStorage: { setItem(key: string, value: string): void } }).localStorage.setItem(
+          'namespace-workflow-table-columns',
+          stored,
+        );
       }, JSON.stringify(columns));
       const page = context.pages()[0] ?? (await context.newPage());
       const shoot = async (name: string): Promise<void> => {
