@@ -6,7 +6,7 @@ import { migrate } from '../db/migrate.js';
 import { openPool } from '../db/pool.js';
 import { connectTemporal } from '../lib/temporal/client.js';
 import { applySweepSchedule } from '../lib/temporal/schedule.js';
-import { temporalTls } from '../lib/temporal/tls.js';
+import { temporalConnectionOptions } from '../lib/temporal/tls.js';
 import { createControlWorker } from './control.js';
 import { XfcMetrics, unscannedWithinDays } from './metrics.js';
 import { DeadLetterCounter } from './dead-letter-count.js';
@@ -46,10 +46,7 @@ function installRuntime(config: XfcConfig): void {
  */
 export async function startWorkers(config: XfcConfig, role: WorkerRole, log = console.log): Promise<RunningWorkers> {
   installRuntime(config);
-  const connection = await NativeConnection.connect({
-    address: config.temporal.address,
-    tls: temporalTls(config) ?? false,
-  });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const metrics = new XfcMetrics();
   const metricsServer = await metrics.serve(config.metrics.port);
   const draining = new AbortController();

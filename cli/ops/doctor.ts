@@ -16,7 +16,7 @@ import { migrationStatus } from '../../db/migrate.js';
 import { createMailer } from '../../lib/notify/mailer.js';
 import { parseSender } from '../../lib/notify/message.js';
 import { sweepScheduleId } from '../../lib/temporal/names.js';
-import { temporalTls } from '../../lib/temporal/tls.js';
+import { temporalConnectionOptions } from '../../lib/temporal/tls.js';
 import { checkScanFreshness } from './doctor-freshness.js';
 import { readDevState, type DevState } from './dev-state.js';
 import { checkDjangoCoexistence } from './doctor-django.js';
@@ -295,7 +295,7 @@ async function checkTemporal(config: XfcConfig, add: Add, scanPollers: string[])
   }
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 5_000, tls: temporalTls(config) ?? false });
+    connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: 5_000 });
     const info = await connection.workflowService.getSystemInfo({});
     add('frontend', 'ok', `${address} (server ${info.serverVersion || '?'})`);
   } catch (err) {
