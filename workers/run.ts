@@ -1,4 +1,6 @@
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { createLogger } from '../lib/common/log.js';
+import { temporalLogger } from './temporal-logger.js';
 import { createPublisher } from '../lib/amqp/publisher.js';
 import { declareTopology } from '../lib/amqp/topology.js';
 import type { XfcConfig } from '../lib/config/env.js';
@@ -25,6 +27,16 @@ export interface RunningWorkers {
 
 let runtimeInstalled = false;
 
+/** The workers' own lines (migrations applied, schedule, stopping) as records of the one logger. */
+function workerLog(config: XfcConfig): (line: string) => void {
+  const logger = createLogger({
+    component: 'worker',
+    level: config.logLevel,
+    ...(config.logFormat && { format: config.logFormat }),
+  });
+  return (line) => logger.info(line);
+}
+
 /**
  * The Temporal runtime is per process: its Prometheus endpoint is configured once, and it must not install its own
  * signal handlers, because a graceful stop starts by asking walks to checkpoint (see `stop`).
@@ -35,7 +47,14 @@ function installRuntime(config: XfcConfig): void {
   const port = config.metrics.temporalPort;
   Runtime.install({
     shutdownSignals: [],
-    logger: new DefaultLogger(config.logLevel.toUpperCase() as LogLevel),
+    // The SDK's and the core's logs go through xfc's one logger: JSON lines (or readable in a terminal), redacted.
+    logger: temporalLogger(
+      createLogger({
+        component: 'worker',
+        level: config.logLevel,
+        ...(config.logFormat && { format: config.logFormat }),
+      }),
+    ),
     ...(port ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${port}` } } } } : {}),
   });
 }
@@ -44,7 +63,11 @@ function installRuntime(config: XfcConfig): void {
  * Starts the workers of a role. The control role first migrates the database, declares the RabbitMQ topology and
  * creates or updates the sweep schedule, so a fresh deployment needs nothing else.
  */
-export async function startWorkers(config: XfcConfig, role: WorkerRole, log = console.log): Promise<RunningWorkers> {
+export async function startWorkers(
+  config: XfcConfig,
+  role: WorkerRole,
+  log: (line: string) => void = workerLog(config),
+): Promise<RunningWorkers> {
   installRuntime(config);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const metrics = new XfcMetrics();

@@ -19,6 +19,8 @@ export const defaultMailPolicy =
 export interface XfcConfig {
   /** How much the worker processes log: error, warn, info (default) or debug. */
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** XFC_LOG_FORMAT: json lines, or pretty (one readable line); unset: pretty on a terminal, json otherwise. */
+  logFormat?: 'json' | 'pretty';
   /**
    * Where `xfc dev` and `xfc demo` keep local state (Temporal's SQLite file, the mail sink's messages, the demo
    * tree), relative to the working directory unless absolute. Production processes do not use it.
@@ -145,6 +147,7 @@ export function loadConfig(env: Env = process.env): XfcConfig {
   const smtpUrl = env.XFC_SMTP_URL;
   const config: XfcConfig = {
     logLevel: read.oneOf('XFC_LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug'] as const),
+    ...(env.XFC_LOG_FORMAT?.trim() && { logFormat: read.oneOf('XFC_LOG_FORMAT', 'json', ['json', 'pretty'] as const) }),
     varDir: read.string('XFC_VAR_DIR', 'var'),
     databaseUrl: read.url('XFC_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/xfc', ['postgres:', 'postgresql:']),
     amqpUrl: read.url('XFC_AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),
