@@ -27,11 +27,15 @@ export interface RunningWorkers {
 
 let runtimeInstalled = false;
 
-/** The workers' own lines (migrations applied, schedule, stopping) as records of the one logger. */
+/**
+ * The workers' own lines (started, migrations applied, schedule, stopping) as records of the one logger. They are
+ * few and say what the process is, so they are written whatever XFC_LOG_LEVEL is (as before, and what supervisors
+ * and the tests wait for); the level governs the Temporal runtime's records.
+ */
 function workerLog(config: XfcConfig): (line: string) => void {
   const logger = createLogger({
     component: 'worker',
-    level: config.logLevel,
+    level: 'info',
     ...(config.logFormat && { format: config.logFormat }),
   });
   return (line) => logger.info(line);
