@@ -1,4 +1,6 @@
-import { DefaultLogger, NativeConnection, Runtime, type LogLevel, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { createLogger } from '../lib/common/log.js';
+import { temporalLogger } from './temporal-logger.js';
 import { createPublisher } from '../lib/amqp/publisher.js';
 import { declareTopology } from '../lib/amqp/topology.js';
 import type { XfcConfig } from '../lib/config/env.js';
@@ -6,7 +8,7 @@ import { migrate } from '../db/migrate.js';
 import { openPool } from '../db/pool.js';
 import { connectTemporal } from '../lib/temporal/client.js';
 import { applySweepSchedule } from '../lib/temporal/schedule.js';
-import { temporalTls } from '../lib/temporal/tls.js';
+import { temporalConnectionOptions } from '../lib/temporal/tls.js';
 import { createControlWorker } from './control.js';
 import { XfcMetrics, unscannedWithinDays } from './metrics.js';
 import { DeadLetterCounter } from './dead-letter-count.js';
@@ -26,6 +28,20 @@ export interface RunningWorkers {
 let runtimeInstalled = false;
 
 /**
+ * The workers' own lines (started, migrations applied, schedule, stopping) as records of the one logger. They are
+ * few and say what the process is, so they are written whatever XFC_LOG_LEVEL is (as before, and what supervisors
+ * and the tests wait for); the level governs the Temporal runtime's records.
+ */
+function workerLog(config: XfcConfig): (line: string) => void {
+  const logger = createLogger({
+    component: 'worker',
+    level: 'info',
+    ...(config.logFormat && { format: config.logFormat }),
+  });
+  return (line) => logger.info(line);
+}
+
+/**
  * The Temporal runtime is per process: its Prometheus endpoint is configured once, and it must not install its own
  * signal handlers, because a graceful stop starts by asking walks to checkpoint (see `stop`).
  */
@@ -35,7 +51,14 @@ function installRuntime(config: XfcConfig): void {
   const port = config.metrics.temporalPort;
   Runtime.install({
     shutdownSignals: [],
-    logger: new DefaultLogger(config.logLevel.toUpperCase() as LogLevel),
+    // The SDK's and the core's logs go through xfc's one logger: JSON lines (or readable in a terminal), redacted.
+    logger: temporalLogger(
+      createLogger({
+        component: 'worker',
+        level: config.logLevel,
+        ...(config.logFormat && { format: config.logFormat }),
+      }),
+    ),
     ...(port ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `0.0.0.0:${port}` } } } } : {}),
   });
 }
@@ -44,12 +67,13 @@ function installRuntime(config: XfcConfig): void {
  * Starts the workers of a role. The control role first migrates the database, declares the RabbitMQ topology and
  * creates or updates the sweep schedule, so a fresh deployment needs nothing else.
  */
-export async function startWorkers(config: XfcConfig, role: WorkerRole, log = console.log): Promise<RunningWorkers> {
+export async function startWorkers(
+  config: XfcConfig,
+  role: WorkerRole,
+  log: (line: string) => void = workerLog(config),
+): Promise<RunningWorkers> {
   installRuntime(config);
-  const connection = await NativeConnection.connect({
-    address: config.temporal.address,
-    tls: temporalTls(config) ?? false,
-  });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const metrics = new XfcMetrics();
   const metricsServer = await metrics.serve(config.metrics.port);
   const draining = new AbortController();

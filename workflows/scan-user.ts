@@ -82,7 +82,8 @@ export interface ScanProgressView {
 
 /**
  * One user's scan (workflow id `scan-<username>`): resolve the work directory from the database, walk it in
- * bounded, heartbeating chunks on the scan task queue, then publish `scan.completed` (or `scan.failed`).
+ * bounded, heartbeating chunks on the scan task queue, then publish `scan.completed` (or `scan.failed`, after which
+ * the run fails with ApplicationFailure `ScanFailed`; lib/temporal/scan-result.ts reads the result either way).
  */
 export async function scanUser(input: ScanUserInput): Promise<ScanUserResult> {
   const { request } = input;
@@ -211,7 +212,19 @@ async function fail(
   await handOff({ type: 'scan.failed', message });
   await control().publishScanFailed(message);
   tagScan('failed');
-  return { type: 'scan.failed', message };
+  const result: ScanUserResult = { type: 'scan.failed', message };
+  // Only now, with the result handed off and published, the run ends as Failed, so the Web UI and
+  // `ExecutionStatus="Failed"` show failed scans as failed. Not retryable: a new request starts a new scan. Runs from
+  // before this patch complete with the result, as they did.
+  if (patched('xfc-scan-failed-fails-workflow')) {
+    throw ApplicationFailure.create({
+      type: failureTypes.scanFailed,
+      message: `Scan of ${request.username} failed (${reason}): ${message.message}`,
+      nonRetryable: true,
+      details: [result],
+    });
+  }
+  return result;
 }
 
 const xfcUserKey = defineSearchAttributeKey(userSearchAttribute, SearchAttributeType.KEYWORD);

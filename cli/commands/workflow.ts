@@ -7,6 +7,7 @@ import { loadConfig, type XfcConfig } from '../../lib/config/env.js';
 import type { ScanRequest } from '../../lib/messages/v1/index.js';
 import { connectTemporal, userWorkflowsUrl, workflowUrl } from '../../lib/temporal/client.js';
 import { scanWorkflowId, sweepWorkflowIdPrefix, workflowTypes } from '../../lib/temporal/names.js';
+import { scanResult } from '../../lib/temporal/scan-result.js';
 import { startScanWorkflow } from '../../lib/temporal/starters.js';
 import { requestScanViaQueue } from '../../lib/amqp/requests.js';
 import type { ScanUserResult, SweepInput, SweepResult } from '../../lib/temporal/contracts.js';
@@ -52,9 +53,7 @@ async function startScan(
       return;
     }
     await watchScan(client, config, outcome.workflowId);
-    const result = await client.workflow
-      .getHandle<(input: unknown) => Promise<ScanUserResult>>(outcome.workflowId)
-      .result();
+    const result = await scanResult(client.workflow.getHandle(outcome.workflowId));
     if (options.json) printJson({ ...outcome, ...links, result });
     else console.log(describeScanResult(result));
     process.exitCode = scanExitCode(result);
@@ -123,7 +122,8 @@ async function showScanStatus(config: XfcConfig, username: string, json: boolean
       attempt: activity.attempt ?? 1,
       state: String(activity.state ?? ''),
     }));
-    const result = status === 'COMPLETED' ? ((await handle.result()) as ScanUserResult) : null;
+    // A scan that ended in scan.failed is FAILED (runs from before that change: COMPLETED); both carry the result.
+    const result = status === 'COMPLETED' || status === 'FAILED' ? await scanResult(handle).catch(() => null) : null;
     const webUi = workflowUrl(config, description.workflowId, description.runId);
     if (json) {
       printJson({

@@ -18,7 +18,7 @@ import { recentScans, type ScanRecord } from '../../db/scans.js';
 import { listUsers, type UserUsage } from '../../db/users.js';
 import { connectTemporal } from '../../lib/temporal/client.js';
 import { applyWorkflowId } from '../../lib/temporal/names.js';
-import { temporalTls } from '../../lib/temporal/tls.js';
+import { temporalConnectionOptions, temporalTls } from '../../lib/temporal/tls.js';
 import { buildDemoTree, demoQuotas, demoUsers, type DemoTree } from './demo-tree.js';
 import { startDevStack, type DevStack } from './dev-stack.js';
 import { readDevState, type DevState } from './dev-state.js';
@@ -72,7 +72,7 @@ export interface DemoOutcome {
 async function workersRunning(config: XfcConfig): Promise<boolean> {
   const tls = temporalTls(config);
   if (!(await frontendAnswers(config.temporal.address, 2_000, tls))) return false;
-  const connection = await Connection.connect({ address: config.temporal.address, tls: tls ?? false });
+  const connection = await Connection.connect(temporalConnectionOptions(config));
   try {
     const { namespace, controlTaskQueue, scanTaskQueue } = config.temporal;
     const [control, scan] = await Promise.all([

@@ -18,7 +18,7 @@ import { withPool, type DatabasePool } from '../../db/pool.js';
 import { createMailer } from '../../lib/notify/mailer.js';
 import { parseSender } from '../../lib/notify/message.js';
 import { sweepScheduleId } from '../../lib/temporal/names.js';
-import { temporalTls } from '../../lib/temporal/tls.js';
+import { temporalConnectionOptions } from '../../lib/temporal/tls.js';
 import { checkScanFreshness } from './doctor-freshness.js';
 import { readDevState, type DevState } from './dev-state.js';
 import { checkDjangoCoexistence } from './doctor-django.js';
@@ -306,7 +306,7 @@ async function checkTemporal(config: XfcConfig, add: Add, scanPollers: string[])
   }
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 5_000, tls: temporalTls(config) ?? false });
+    connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: 5_000 });
     const info = await connection.workflowService.getSystemInfo({});
     add('frontend', 'ok', `${address} (server ${info.serverVersion || '?'})`);
   } catch (err) {
@@ -320,7 +320,7 @@ async function checkTemporal(config: XfcConfig, add: Add, scanPollers: string[])
       config.temporal.tls.enabled
         ? 'check the TLS settings (TEMPORAL_TLS_*: the CA that signed the server, a client certificate it trusts) ' +
             'against the frontend’s, or TEMPORAL_ADDRESS'
-        : 'if the frontend uses TLS, set TEMPORAL_TLS_CA (and a client certificate for mutual TLS); otherwise ' +
+        : 'if the frontend uses TLS, set TEMPORAL_TLS_SERVER_CA_CERT_PATH (and TEMPORAL_TLS_CLIENT_CERT_PATH and _KEY_PATH for mutual TLS); otherwise ' +
             'check TEMPORAL_ADDRESS points at a Temporal frontend',
     );
     return;

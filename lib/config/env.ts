@@ -2,6 +2,12 @@ import { parseDuration } from '../common/duration.js';
 import { parseSize } from '../common/units.js';
 import { redact } from '../common/redact.js';
 import { errorMessage } from '../common/errors.js';
+import {
+  readTemporalSettings,
+  TemporalSettingsError,
+  type TemporalConnectionSettings,
+  type TemporalTlsSettings,
+} from './temporal-env.js';
 
 /**
  * Everything xfc reads from the environment, validated once at start-up. Every variable has a default that works
@@ -14,6 +20,8 @@ export const defaultMailPolicy =
 export interface XfcConfig {
   /** How much the worker processes log: error, warn, info (default) or debug. */
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** XFC_LOG_FORMAT: json lines, or pretty (one readable line); unset: pretty on a terminal, json otherwise. */
+  logFormat?: 'json' | 'pretty';
   /**
    * Where `xfc dev` and `xfc demo` keep local state (Temporal's SQLite file, the mail sink's messages, the demo
    * tree), relative to the working directory unless absolute. Production processes do not use it.
@@ -30,8 +38,14 @@ export interface XfcConfig {
     uiUrl: string;
     controlTaskQueue: string;
     scanTaskQueue: string;
-    /** TLS to the Temporal frontend: off unless TEMPORAL_TLS=true or a certificate file is given. */
-    tls: { enabled: boolean; caFile?: string; certFile?: string; keyFile?: string; serverName?: string };
+    /** API key (TEMPORAL_API_KEY or the profile's): sent as a bearer token, and turns TLS on. Never printed. */
+    apiKey?: string;
+    /** The config-file profile in use (TEMPORAL_PROFILE), if one was named. */
+    profile?: string;
+    /** TLS to the Temporal frontend: off unless TEMPORAL_TLS=true, a certificate or an API key is given. */
+    tls: TemporalTlsSettings;
+    /** Deprecated variables in use (TEMPORAL_TLS_CA, …): each connecting process prints these once. */
+    deprecations: string[];
   };
   mail: {
     /** smtp://, smtps:// (implicit TLS); query options such as ?requireTLS=true are passed to nodemailer. */
@@ -130,21 +144,25 @@ type Env = Record<string, string | undefined>;
 /** Reads and validates the configuration; a bad value throws a ConfigError that names the variable. */
 export function loadConfig(env: Env = process.env): XfcConfig {
   const read = new EnvReader(env);
-  const temporalAddress = read.string('TEMPORAL_ADDRESS', '127.0.0.1:7233');
+  const temporal = read.temporal();
   const smtpUrl = env.XFC_SMTP_URL;
   const config: XfcConfig = {
     logLevel: read.oneOf('XFC_LOG_LEVEL', 'info', ['error', 'warn', 'info', 'debug'] as const),
+    ...(env.XFC_LOG_FORMAT?.trim() && { logFormat: read.oneOf('XFC_LOG_FORMAT', 'json', ['json', 'pretty'] as const) }),
     varDir: read.string('XFC_VAR_DIR', 'var'),
     databaseUrl: read.url('XFC_DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/xfc', ['postgres:', 'postgresql:']),
     amqpUrl: read.url('XFC_AMQP_URL', 'amqp://guest:guest@127.0.0.1:5672', ['amqp:', 'amqps:']),
     amqpTopology: read.oneOf('XFC_AMQP_TOPOLOGY', 'declare', ['declare', 'check'] as const),
     temporal: {
-      address: temporalAddress,
-      namespace: read.string('TEMPORAL_NAMESPACE', 'default'),
+      address: temporal.address,
+      namespace: temporal.namespace,
+      ...(temporal.apiKey !== undefined && { apiKey: temporal.apiKey }),
+      ...(temporal.profile !== undefined && { profile: temporal.profile }),
+      deprecations: temporal.deprecations,
       uiUrl: read.url('XFC_TEMPORAL_UI_URL', 'http://127.0.0.1:8233', ['http:', 'https:']).replace(/\/$/, ''),
       controlTaskQueue: read.string('XFC_CONTROL_TASK_QUEUE', 'xfc-control'),
       scanTaskQueue: read.string('XFC_SCAN_TASK_QUEUE', 'xfc-scan'),
-      tls: read.temporalTls(),
+      tls: temporal.tls,
     },
     mail: {
       smtpUrl: read.url('XFC_SMTP_URL', 'smtp://127.0.0.1:25', ['smtp:', 'smtps:']),
@@ -293,24 +311,14 @@ class EnvReader {
     return ms;
   }
 
-  /** TEMPORAL_TLS, TEMPORAL_TLS_CA, TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY, TEMPORAL_TLS_SERVER_NAME. */
-  temporalTls(): XfcConfig['temporal']['tls'] {
-    const caFile = this.raw('TEMPORAL_TLS_CA');
-    const certFile = this.raw('TEMPORAL_TLS_CERT');
-    const keyFile = this.raw('TEMPORAL_TLS_KEY');
-    const serverName = this.raw('TEMPORAL_TLS_SERVER_NAME');
-    if ((certFile === undefined) !== (keyFile === undefined)) {
-      throw new ConfigError('TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together: set both (mutual TLS) or neither.');
+  /** TEMPORAL_* and the Temporal config file's profile, through @temporalio/envconfig (lib/config/temporal-env.ts). */
+  temporal(): TemporalConnectionSettings {
+    try {
+      return readTemporalSettings(this.env);
+    } catch (err) {
+      if (err instanceof TemporalSettingsError) throw new ConfigError(err.message);
+      throw err;
     }
-    const requested = this.oneOf('TEMPORAL_TLS', 'false', ['true', 'false'] as const) === 'true';
-    const enabled = requested || caFile !== undefined || certFile !== undefined;
-    return {
-      enabled,
-      ...(caFile !== undefined && { caFile }),
-      ...(certFile !== undefined && { certFile }),
-      ...(keyFile !== undefined && { keyFile }),
-      ...(serverName !== undefined && { serverName }),
-    };
   }
 
   /** XFC_LDAP_URL, XFC_LDAP_BASE_DN, XFC_LDAP_BIND_DN, XFC_LDAP_PASSWORD, XFC_LDAP_USER_ATTRIBUTE, …_MAIL_ATTRIBUTE. */

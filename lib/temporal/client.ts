@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { XfcConfig } from '../config/env.js';
 import { UserError, errorMessage } from '../common/errors.js';
-import { temporalTls } from './tls.js';
+import { temporalConnectionOptions } from './tls.js';
 import { xfcCommand } from '../common/invocation.js';
 
 /** A Temporal client for the configured frontend and namespace, with an error a person can act on. */
@@ -9,7 +9,7 @@ export async function connectTemporal(config: Pick<XfcConfig, 'temporal'>): Prom
   const { address, namespace } = config.temporal;
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address, connectTimeout: 5_000, tls: temporalTls(config) ?? false });
+    connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: 5_000 });
   } catch (err) {
     throw new UserError(
       `Cannot reach the Temporal server at ${address} (${errorMessage(err)}). Start it (\`${xfcCommand('dev')}\` does) or set TEMPORAL_ADDRESS.`,

@@ -1,6 +1,6 @@
 /**
- * The `type` of every ApplicationFailure xfc's activities throw: the activities set them, the workflows and their
- * retry policies match on them. Pure (workflow code imports it).
+ * The `type` of every ApplicationFailure xfc's activities and workflows throw: the activities set them, the workflows
+ * and their retry policies match on them. Pure (workflow code imports it).
  */
 export const failureTypes = {
   /** The work directory may not be scanned (missing, not a directory, outside the root…): final. */
@@ -20,6 +20,11 @@ export const failureTypes = {
   /** Notification steps: an input that is not what the workflow passes. */
   badSentAt: 'BadSentAt',
   badOutboxId: 'BadOutboxId',
+  /**
+   * scanUser itself, when a scan ends in scan.failed (after publishing it): the Web UI shows the run as Failed; its
+   * details carry the published result (lib/temporal/scan-result.ts).
+   */
+  scanFailed: 'ScanFailed',
 } as const;
 
 export type FailureType = (typeof failureTypes)[keyof typeof failureTypes];

@@ -20,6 +20,7 @@ import { startTestStack, testSigningKey, type TestStack } from '../support/stack
 import { makeWorkDir } from '../support/trees.js';
 import { registerUsersFromTree } from '../support/users.js';
 import { waitFor } from './fixtures/broker.js';
+import { scanResult } from '../../lib/temporal/scan-result.js';
 
 const usageRow = z.object({ totalUsed: z.bigint(), quotaUsed: z.bigint(), lastScanned: z.date().nullable() });
 
@@ -88,7 +89,7 @@ describe('only xfc’s own scans change usage (real RabbitMQ, Temporal, PostgreS
       stack.config,
       request(username, `manual-${username}-${Date.now()}`),
     );
-    const result = (await stack.client.workflow.getHandle(started.workflowId).result()) as ScanUserResult;
+    const result = await scanResult(stack.client.workflow.getHandle(started.workflowId));
     if (result.type === 'duplicate') throw new Error('unexpected duplicate');
     const applied = (await stack.client.workflow
       .getHandle(applyWorkflowId(result.message.scanId))

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startApplyWorkflow, startScanWorkflow } from '../../lib/temporal/starters.js';
-import type { ScanUserResult, SweepResult } from '../../lib/temporal/contracts.js';
+import type { SweepResult } from '../../lib/temporal/contracts.js';
 import { freePort } from '../support/ports.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { makeWorkDir } from '../support/trees.js';
 import { insertUser, registerUsersFromTree } from '../support/users.js';
 import { dashboardExpressions, exportedName, metricsIn, ruleExpressions } from './queried-metrics.js';
+import { scanResult } from '../../lib/temporal/scan-result.js';
 
 /**
  * Every metric the alert rules and the Grafana dashboard query is exported by a running xfc: real workers (control
@@ -50,7 +51,7 @@ describe('metrics queried by deploy/monitoring are exported by running workers',
     await stack.startWorkers('all');
     for (const username of ['alice', 'ghost']) {
       const started = await startScanWorkflow(stack.client, stack.config, request(username));
-      const result = (await stack.client.workflow.getHandle(started.workflowId).result()) as ScanUserResult;
+      const result = await scanResult(stack.client.workflow.getHandle(started.workflowId));
       if (result.type === 'duplicate') throw new Error(`scan of ${username} was a duplicate`);
       const applied = await startApplyWorkflow(stack.client, stack.config, result);
       await stack.client.workflow.getHandle(applied.workflowId).result();

@@ -9,7 +9,6 @@ import { loadConfig } from '../../lib/config/env.js';
 import { withPool } from '../../db/pool.js';
 import { scanWorkflowId } from '../../lib/temporal/names.js';
 import { walk } from '../../lib/walker/index.js';
-import type { ScanUserResult } from '../../lib/temporal/contracts.js';
 import { freePort } from '../support/ports.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 import { spawnXfc, throttle, type XfcProcess } from '../support/processes.js';
@@ -17,6 +16,7 @@ import { createTestVhost, type TestVhost } from '../support/rabbitmq.js';
 import { scratchDir } from '../support/scratch.js';
 import { registerUsersFromTree } from '../support/users.js';
 import { heartbeatWithFiles, until, walkChunks } from '../support/walk-history.js';
+import { scanResult } from '../../lib/temporal/scan-result.js';
 
 /** 60,000 small files in 60 directories: seconds to walk while the process is slowed down. */
 function writeTree(dir: string): void {
@@ -102,7 +102,7 @@ describe('xfc dev stopped during a walk', () => {
     await running(second);
     connection = await Connection.connect({ address: config.temporal.address });
     handle = new Client({ connection }).workflow.getHandle(scanWorkflowId('big'));
-    const result = (await handle.result()) as ScanUserResult;
+    const result = await scanResult(handle);
     assert.equal(result.type, 'scan.completed');
     if (result.type !== 'scan.completed') return;
     const chunks = await walkChunks(handle);

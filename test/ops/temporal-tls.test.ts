@@ -101,9 +101,9 @@ describe('the real Temporal server with mutual TLS', { skip: !realServer && 'nee
     ...tls,
   });
   const trusted = (): Record<string, string> => ({
-    TEMPORAL_TLS_CA: file('xfc-test-ca.pem'),
-    TEMPORAL_TLS_CERT: file('client.pem'),
-    TEMPORAL_TLS_KEY: file('client.key'),
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('xfc-test-ca.pem'),
+    TEMPORAL_TLS_CLIENT_CERT_PATH: file('client.pem'),
+    TEMPORAL_TLS_CLIENT_KEY_PATH: file('client.key'),
   });
 
   async function doctorTemporal(env: Record<string, string>): Promise<Check[]> {
@@ -187,18 +187,22 @@ describe('the real Temporal server with mutual TLS', { skip: !realServer && 'nee
 
   it('is refused without a client certificate, with one from another CA, and when the server’s CA is not trusted', async () => {
     const refusals: Array<[string, Record<string, string>]> = [
-      ['no client certificate', { TEMPORAL_TLS_CA: file('xfc-test-ca.pem') }],
+      ['no client certificate', { TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('xfc-test-ca.pem') }],
       [
         'a client certificate of another CA',
         {
-          TEMPORAL_TLS_CA: file('xfc-test-ca.pem'),
-          TEMPORAL_TLS_CERT: file('stranger.pem'),
-          TEMPORAL_TLS_KEY: file('stranger.key'),
+          TEMPORAL_TLS_SERVER_CA_CERT_PATH: file('xfc-test-ca.pem'),
+          TEMPORAL_TLS_CLIENT_CERT_PATH: file('stranger.pem'),
+          TEMPORAL_TLS_CLIENT_KEY_PATH: file('stranger.key'),
         },
       ],
       [
         'the system CAs only',
-        { TEMPORAL_TLS: 'true', TEMPORAL_TLS_CERT: file('client.pem'), TEMPORAL_TLS_KEY: file('client.key') },
+        {
+          TEMPORAL_TLS: 'true',
+          TEMPORAL_TLS_CLIENT_CERT_PATH: file('client.pem'),
+          TEMPORAL_TLS_CLIENT_KEY_PATH: file('client.key'),
+        },
       ],
       ['plain TCP', {}],
     ];

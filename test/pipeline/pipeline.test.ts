@@ -8,12 +8,12 @@ import { requestScanViaQueue } from '../../lib/amqp/requests.js';
 import { silentLogger } from '../../lib/amqp/log.js';
 import { KiB } from '../../lib/common/units.js';
 import { applyWorkflowId, scanWorkflowId } from '../../lib/temporal/names.js';
-import type { ScanUserResult } from '../../lib/temporal/contracts.js';
 import { closeConnectionsOf, waitFor } from '../amqp/fixtures/broker.js';
 import { startTestSmtp, type TestSmtpServer } from '../support/smtp.js';
 import { registerUsersFromTree } from '../support/users.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { makeWorkDir } from '../support/trees.js';
+import { scanResult } from '../../lib/temporal/scan-result.js';
 
 const scanRow = z.object({ scanId: z.string(), requestId: z.string().nullable(), status: z.string() });
 
@@ -85,9 +85,9 @@ describe('pipeline: RabbitMQ → Temporal → Postgres → SMTP', () => {
     await waitFor('bob’s scan to be applied', async () => (await scansOf('bob')).length > 0, 60_000);
     // The request again, after the scan finished: served already.
     await publisher.publish('scan.request', request);
-    const result = (await stack.client.workflow.getHandle(scanWorkflowId('bob')).result()) as ScanUserResult;
+    const result = await scanResult(stack.client.workflow.getHandle(scanWorkflowId('bob')));
     await waitFor('the last request to be handled', async () => {
-      const latest = (await stack.client.workflow.getHandle(scanWorkflowId('bob')).result()) as ScanUserResult;
+      const latest = await scanResult(stack.client.workflow.getHandle(scanWorkflowId('bob')));
       return latest.type === 'duplicate';
     });
     assert.equal(result.type, 'scan.completed');

@@ -35,6 +35,8 @@ export interface TestTemporalOptions {
   ownServer?: boolean;
   /** Which server, overriding XFC_TEST_TEMPORAL (a benchmark compares both in one run). */
   kind?: TestTemporalKind;
+  /** Serve the Web UI on this port (dev server only; headless otherwise), e.g. for its screenshots. */
+  uiPort?: number;
 }
 
 export type TestTemporalKind = 'dev' | 'server';
@@ -73,7 +75,12 @@ async function startTestDevServer(options: TestTemporalOptions): Promise<TestTem
     );
   }
   const dir = options.parentDir ? mkdtempSync(join(options.parentDir, 'xfc-temporal-')) : scratchDir('xfc-temporal');
-  const serverOptions = { executable, port: await freePort(), dbFile: join(dir, 'temporal.db') };
+  const serverOptions = {
+    executable,
+    port: await freePort(),
+    dbFile: join(dir, 'temporal.db'),
+    ...(options.uiPort && { uiPort: options.uiPort }),
+  };
   let server: DevServer | undefined = await startDevServer(serverOptions);
   const down = async (): Promise<void> => {
     await server?.stop();

@@ -2,7 +2,9 @@
  * Records one history of each workflow path into test/workflows/histories/, for replay.test.ts. Run it after an
  * intended, compatible change to a workflow (or to add a path):
  *
- *     node --import tsx test/workflows/record-histories.ts
+ *     node --import tsx test/workflows/record-histories.ts [name …]
+ *
+ * With names, only those histories are written (the others stay as recorded by earlier code, which is the point).
  *
  * Committed histories are what running workflows in production look like; replaying them against the current code
  * is how CI notices a change that would break workflows already in flight (non-determinism).
@@ -19,6 +21,7 @@ import { startTestSmtp } from '../support/smtp.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { makeWorkDir } from '../support/trees.js';
 import { insertUser, registerUsersFromTree } from '../support/users.js';
+import { scanResult } from '../../lib/temporal/scan-result.js';
 
 const outDir = fileURLToPath(new URL('./histories', import.meta.url));
 const { History } = proto.temporal.api.history.v1;
@@ -58,7 +61,9 @@ async function run(): Promise<void> {
     await insertUser(stack.pool, { name: 'ghost', mountpoint: join(stack.root, 'vol1') });
     await stack.startWorkers('all');
 
+    const only = process.argv.slice(2);
     const save = async (name: string, workflowId: string): Promise<void> => {
+      if (only.length > 0 && !only.includes(name)) return;
       const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
       writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify(historyToObject(history), null, 1)}\n`);
       console.log(`recorded ${name} (${history.events?.length ?? 0} events)`);
@@ -72,7 +77,7 @@ async function run(): Promise<void> {
         requestedAt: new Date().toISOString(),
       };
       const started = await startScanWorkflow(stack.client, stack.config, request);
-      return (await stack.client.workflow.getHandle(started.workflowId).result()) as ScanUserResult;
+      return await scanResult(stack.client.workflow.getHandle(started.workflowId));
     };
     const apply = async (outcome: ScanOutcome): Promise<string> => {
       const started = await startApplyWorkflow(stack.client, stack.config, outcome);
@@ -98,7 +103,10 @@ async function run(): Promise<void> {
     await save('apply-scan-email-recorded-later-local', await apply(late));
 
     const ghost = await scan('ghost', 'record-ghost');
-    await save('scan-user-failed-local', 'scan-ghost');
+    // Since the run fails after its scan.failed (patch 'xfc-scan-failed-fails-workflow'), with the control steps
+    // local; scan-user-failed-local.json (local steps, run completed) and scan-user-failed-ends-failed.json (remote
+    // steps, run failed) are kept: they are what failed runs from before look like.
+    await save('scan-user-failed-local-ends-failed', 'scan-ghost');
     if (ghost.type !== 'scan.failed') throw new Error(`ghost: ${ghost.type}`);
     await save('apply-scan-failed-local', await apply(ghost));
 

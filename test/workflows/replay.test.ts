@@ -24,6 +24,7 @@ describe('recorded workflow histories replay against the current code', () => {
       'scan-user-failed',
       'scan-user-complete-handoff',
       'scan-user-failed-handoff',
+      'scan-user-failed-ends-failed',
       'scan-user-duplicate',
       'apply-scan-email',
       'apply-scan-email-recorded-later',

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startScanWorkflow } from '../../lib/temporal/starters.js';
 import { walk } from '../../lib/walker/index.js';
-import type { ScanUserResult } from '../../lib/temporal/contracts.js';
 import { spawnXfc, throttle, type XfcProcess } from '../support/processes.js';
 import { registerUsersFromTree } from '../support/users.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { heartbeatWithFiles, until, walkChunks } from '../support/walk-history.js';
+import { scanResult } from '../../lib/temporal/scan-result.js';
 
 /** 120,000 files of varied sizes in 120 directories: seconds to walk when the worker is slowed down. */
 function writeLargeTree(dir: string): void {
@@ -77,7 +77,7 @@ describe('walks survive the scan worker being killed or stopped', () => {
     assert.ok(seen.progress.files < 120_000, 'the walk was killed part-way');
 
     const second = startScanWorker();
-    const result = (await handle.result()) as ScanUserResult;
+    const result = await scanResult(handle);
     assert.equal(result.type, 'scan.completed');
     if (result.type !== 'scan.completed') return;
 
@@ -115,7 +115,7 @@ describe('walks survive the scan worker being killed or stopped', () => {
     assert.ok(stopSeconds < 15, `the worker stopped in ${stopSeconds} s`);
 
     const second = startScanWorker();
-    const result = (await handle.result()) as ScanUserResult;
+    const result = await scanResult(handle);
     assert.equal(result.type, 'scan.completed');
     if (result.type !== 'scan.completed') return;
     const chunks = await walkChunks(handle);

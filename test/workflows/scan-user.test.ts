@@ -7,13 +7,17 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { scanReport } from '../../lib/messages/v1/index.js';
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import { applyWorkflowId } from '../../lib/temporal/names.js';
 import { startApplyWorkflow, startScanWorkflow } from '../../lib/temporal/starters.js';
 import { walk } from '../../lib/walker/index.js';
-import type { ScanUserResult, SweepResult } from '../../lib/temporal/contracts.js';
+import type { SweepResult } from '../../lib/temporal/contracts.js';
 import { freePort } from '../support/ports.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 import { makeSymlinkedWorkDir, makeWorkDir } from '../support/trees.js';
 import { insertUser, registerUsersFromTree } from '../support/users.js';
+import { scanResult } from '../../lib/temporal/scan-result.js';
 
 const run = promisify(execFile);
 
@@ -61,7 +65,7 @@ describe('scan workflows on a real Temporal server, Postgres and RabbitMQ', () =
 
   it('records a full scan in the database with exactly the walker’s totals', async () => {
     const started = await startScanWorkflow(stack.client, stack.config, request('alice'));
-    const result = (await stack.client.workflow.getHandle(started.workflowId).result()) as ScanUserResult;
+    const result = await scanResult(stack.client.workflow.getHandle(started.workflowId));
     assert.equal(result.type, 'scan.completed');
     if (result.type !== 'scan.completed') return;
     const { message } = result;
@@ -116,11 +120,11 @@ describe('scan workflows on a real Temporal server, Postgres and RabbitMQ', () =
   it('serves a request delivered again after its scan finished only once', async () => {
     const repeated = request('carol');
     const first = await startScanWorkflow(stack.client, stack.config, repeated);
-    const served = (await stack.client.workflow.getHandle(first.workflowId).result()) as ScanUserResult;
+    const served = await scanResult(stack.client.workflow.getHandle(first.workflowId));
     assert.equal(served.type, 'scan.completed');
     const again = await startScanWorkflow(stack.client, stack.config, repeated);
     assert.notEqual(again.runId, first.runId, 'the finished scan does not block a new run');
-    const second = (await stack.client.workflow.getHandle(again.workflowId).result()) as ScanUserResult;
+    const second = await scanResult(stack.client.workflow.getHandle(again.workflowId));
     assert.equal(second.type, 'duplicate');
     if (second.type === 'duplicate' && served.type === 'scan.completed') {
       assert.equal(second.servedBy, served.message.scanId);
@@ -151,10 +155,45 @@ describe('scan workflows on a real Temporal server, Postgres and RabbitMQ', () =
     it(`ends a scan of ${username} quickly as scan.failed (${reason})`, async () => {
       const startedAt = Date.now();
       const started = await startScanWorkflow(stack.client, stack.config, request(username));
-      const result = (await stack.client.workflow.getHandle(started.workflowId).result()) as ScanUserResult;
+      const handle = stack.client.workflow.getHandle(started.workflowId);
+      const result = await scanResult(handle);
       assert.equal(result.type, 'scan.failed');
-      if (result.type === 'scan.failed') assert.equal(result.message.reason, reason);
+      if (result.type !== 'scan.failed') return;
+      assert.equal(result.message.reason, reason);
       assert.ok(Date.now() - startedAt < 10_000, `took ${Date.now() - startedAt} ms`);
+      // The run ends as Failed (what the Web UI shows), with a non-retryable ScanFailed failure saying why…
+      const description = await handle.describe();
+      assert.equal(description.status.name, 'FAILED');
+      await assert.rejects(handle.result(), (err: unknown) => {
+        assert.ok(err instanceof WorkflowFailedError);
+        assert.ok(err.cause instanceof ApplicationFailure);
+        assert.equal(err.cause.type, 'ScanFailed');
+        assert.equal(err.cause.nonRetryable, true);
+        assert.match(err.cause.message, new RegExp(`^Scan of ${username} failed \\(${reason}\\): `));
+        return true;
+      });
+      // …only after scan.failed was published to RabbitMQ (the activity completed before the run failed)…
+      const events = (await handle.fetchHistory()).events ?? [];
+      const scheduledIds = new Map<string, string>();
+      for (const event of events) {
+        const scheduled = event.activityTaskScheduledEventAttributes;
+        if (scheduled) scheduledIds.set(String(event.eventId), scheduled.activityType?.name ?? '');
+      }
+      const published = events.findIndex(
+        (event) =>
+          scheduledIds.get(String(event.activityTaskCompletedEventAttributes?.scheduledEventId)) ===
+          'publishScanFailed',
+      );
+      const failedAt = events.findIndex((event) => event.workflowExecutionFailedEventAttributes);
+      assert.ok(published >= 0 && failedAt > published, `published at event ${published}, failed at ${failedAt}`);
+      // …and handed to the application, which records it (a user xfc does not know has no row to record it in).
+      await stack.client.workflow.getHandle(applyWorkflowId(result.message.scanId)).result();
+      const recorded = await stack.pool.maybeOne(
+        sql.type(
+          z.object({ status: z.string(), reason: z.string().nullable() }),
+        )`SELECT status, failure_reason AS reason FROM xfc_scan WHERE scan_id = ${result.message.scanId}`,
+      );
+      assert.deepEqual(recorded, reason === 'unknown-user' ? null : { status: 'failed', reason });
     });
   }
 
@@ -169,6 +208,7 @@ describe('scan workflows on a real Temporal server, Postgres and RabbitMQ', () =
       }
     };
     assert.ok((await ids('XfcScanStatus="failed"')).includes('scan-nobody'));
+    assert.ok((await ids('WorkflowType="scanUser" AND ExecutionStatus="Failed"')).includes('scan-nobody'));
     assert.ok((await ids('XfcScanStatus="complete" AND XfcVolume="vol1"')).includes('scan-alice'));
     const description = await stack.client.workflow.getHandle('scan-alice').describe();
     assert.match((await description.staticSummary()) ?? '', /^Scan of alice \(manual\)$/);
@@ -182,6 +222,10 @@ describe('scan workflows on a real Temporal server, Postgres and RabbitMQ', () =
     const status = await cli('workflow', 'status', 'scan', 'nobody', '--json');
     assert.equal(status.code, 1, 'the status of a failed scan exits 1');
     assert.equal((JSON.parse(status.stdout) as { result: { type: string } }).result.type, 'scan.failed');
+    const text = await cli('workflow', 'status', 'scan', 'nobody');
+    assert.equal(text.code, 1);
+    assert.match(text.stdout, /^scan-nobody \(run [\w-]+\): FAILED\n/);
+    assert.match(text.stdout, /unknown-user/);
     const waited = await cli('workflow', 'start', 'scan', '--user', 'zed', '--wait', '--json');
     assert.equal(waited.code, 1, 'waiting for a scan that fails exits 1');
     assert.equal((JSON.parse(waited.stdout) as { result: { type: string } }).result.type, 'scan.failed');

@@ -1,12 +1,12 @@
 import type { WalkChunkResult } from '../../../activities/scan.js';
 import { requestScanViaQueue } from '../../../lib/amqp/requests.js';
 import { scanWorkflowId } from '../../../lib/temporal/names.js';
-import type { ScanUserResult } from '../../../lib/temporal/contracts.js';
 import { cleanWalk, registerUsers, workDirOf, writeBigTree } from '../harness/fixtures.js';
 import { activityResults, historyOf, pendingActivities, scanRows, until } from '../harness/observe.js';
 import { sleep } from '../harness/processes.js';
 import { Checks, count, seconds, type Scenario } from '../harness/scenario.js';
 import { startFaultStack } from '../harness/stack.js';
+import { scanResult } from '../../../lib/temporal/scan-result.js';
 
 export interface ScanWorkerKilledMeasured {
   totalFiles: number;
@@ -123,7 +123,7 @@ export const scanWorkerKilled: Scenario<ScanWorkerKilledMeasured> = {
 
       note('starting a replacement scan worker');
       await stack.start('scan');
-      const result = (await handle.result()) as ScanUserResult;
+      const result = await scanResult(handle);
       const recoveryMs = Date.now() - killedAt;
       checks.equal('the scan completed', result.type, 'scan.completed');
       if (result.type !== 'scan.completed') throw new Error(`scan ended as ${result.type}`);

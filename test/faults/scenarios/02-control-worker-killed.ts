@@ -2,7 +2,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { requestScanViaQueue } from '../../../lib/amqp/requests.js';
 import { applyWorkflowId, scanWorkflowId } from '../../../lib/temporal/names.js';
-import type { ApplyScanResult, ScanUserResult } from '../../../lib/temporal/contracts.js';
+import type { ApplyScanResult } from '../../../lib/temporal/contracts.js';
 import { emailsPerRecipient, putOverQuota, registerUsers, writeSmallTrees } from '../harness/fixtures.js';
 import {
   activityAttempts,
@@ -16,6 +16,7 @@ import {
 } from '../harness/observe.js';
 import { Checks, seconds, type Scenario } from '../harness/scenario.js';
 import { startFaultStack, type FaultStack } from '../harness/stack.js';
+import { scanResult } from '../../../lib/temporal/scan-result.js';
 
 /** Where in the application the control worker dies. */
 export type KillPoint = 'recorded' | 'decided';
@@ -129,7 +130,7 @@ export const controlWorkerKilled: Scenario<ControlKillMeasured> = {
 
         note(`killed; starting a replacement control worker`);
         control = await stack.start('control');
-        const scan = (await scanHandle.result()) as ScanUserResult;
+        const scan = await scanResult(scanHandle);
         if (scan.type !== 'scan.completed') throw new Error(`the scan of ${username} ended as ${scan.type}`);
         const applied = (await applyHandle.result()) as ApplyScanResult;
         const recoveryMs = Date.now() - killedAt;

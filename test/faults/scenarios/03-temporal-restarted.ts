@@ -7,6 +7,7 @@ import { activityResults, historyOf, pendingActivities, scanRows, until } from '
 import { sleep } from '../harness/processes.js';
 import { Checks, count, seconds, type Scenario } from '../harness/scenario.js';
 import { startFaultStack } from '../harness/stack.js';
+import { scanResult } from '../../../lib/temporal/scan-result.js';
 
 export interface TemporalRestartMeasured {
   totalFiles: number;
@@ -83,7 +84,7 @@ export const temporalRestarted: Scenario<TemporalRestartMeasured> = {
       );
       release();
 
-      const result = (await until('the scan to end', () => handle.result().catch(() => undefined), 300_000)) as
+      const result = (await until('the scan to end', () => scanResult(handle).catch(() => undefined), 300_000)) as
         ScanUserResult | undefined;
       checks.equal('the scan completed', result?.type, 'scan.completed');
       if (result?.type !== 'scan.completed') throw new Error(`the scan ended as ${result?.type}`);

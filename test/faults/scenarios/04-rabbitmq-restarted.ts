@@ -135,12 +135,11 @@ export const rabbitmqRestarted: Scenario<RabbitRestartMeasured> = {
   },
 };
 
-/** Scans that published their scan.completed and have no application yet: their message waits in RabbitMQ. */
 /** Scans that ended (and so published their result) since `since`: with the bridge frozen, their results wait. */
 async function resultsPublishedSince(stack: FaultStack, since: Date): Promise<number> {
   const ended = await executions(
     stack.client,
-    `WorkflowType = "${workflowTypes.scanUser}" AND ExecutionStatus = "Completed" AND CloseTime >= "${since.toISOString()}"`,
+    `WorkflowType = "${workflowTypes.scanUser}" AND (ExecutionStatus = "Completed" OR ExecutionStatus = "Failed") AND CloseTime >= "${since.toISOString()}"`,
   );
   return ended.length;
 }

@@ -4,13 +4,13 @@ import { createPublisher } from '../../../lib/amqp/publisher.js';
 import { scanCompletedQueue, scanRequestQueue } from '../../../lib/amqp/topology.js';
 import type { ScanCompleted, ScanRequest } from '../../../lib/messages/v1/index.js';
 import { scanWorkflowId, workflowTypes } from '../../../lib/temporal/names.js';
-import type { ScanUserResult } from '../../../lib/temporal/contracts.js';
 import { spawnXfc } from '../../support/processes.js';
 import { putOverQuota, registerUsers, writeSmallTrees } from '../harness/fixtures.js';
 import { executions, scanRows, until } from '../harness/observe.js';
 import { jsonLines, sleep } from '../harness/processes.js';
 import { Checks, type Scenario } from '../harness/scenario.js';
 import { startFaultStack, type FaultStack } from '../harness/stack.js';
+import { scanResult } from '../../../lib/temporal/scan-result.js';
 
 export interface DuplicatesMeasured {
   /** How often the one scan.request and the one scan.completed reached the bridge. */
@@ -99,9 +99,7 @@ export const duplicatesAndReplays: Scenario<DuplicatesMeasured> = {
 
       const runs = await executions(stack.client, `WorkflowId = "${scanWorkflowId(username)}"`);
       const results = await Promise.all(
-        runs.map(
-          (run) => stack.client.workflow.getHandle(run.workflowId, run.runId).result() as Promise<ScanUserResult>,
-        ),
+        runs.map((run) => scanResult(stack.client.workflow.getHandle(run.workflowId, run.runId))),
       );
       const scansThatWalked = results.filter((result) => result.type === 'scan.completed').length;
       const rows = await scanRows(stack.pool, username);
@@ -154,7 +152,7 @@ export const duplicatesAndReplays: Scenario<DuplicatesMeasured> = {
 /** The scan.completed message the scan published, from the run that walked. */
 async function completionOf(stack: FaultStack, username: string, scanId: string): Promise<ScanCompleted> {
   for (const run of await executions(stack.client, `WorkflowId = "${scanWorkflowId(username)}"`)) {
-    const result = (await stack.client.workflow.getHandle(run.workflowId, run.runId).result()) as ScanUserResult;
+    const result = await scanResult(stack.client.workflow.getHandle(run.workflowId, run.runId));
     if (result.type === 'scan.completed' && result.message.scanId === scanId) return result.message;
   }
   throw new Error(`no run of ${scanWorkflowId(username)} published scan ${scanId}`);

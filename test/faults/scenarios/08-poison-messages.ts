@@ -5,12 +5,13 @@ import { listDeadLetters, type DeadLetter } from '../../../lib/amqp/dead-letters
 import { requestScanViaQueue } from '../../../lib/amqp/requests.js';
 import { mainExchange } from '../../../lib/amqp/topology.js';
 import { applyWorkflowId, scanWorkflowId } from '../../../lib/temporal/names.js';
-import type { ApplyScanResult, ScanUserResult } from '../../../lib/temporal/contracts.js';
+import type { ApplyScanResult } from '../../../lib/temporal/contracts.js';
 import { registerUsers, writeSmallTrees } from '../harness/fixtures.js';
 import { activityAttempts, executions, historyOf, scanRows, until } from '../harness/observe.js';
 import { jsonLines, sleep } from '../harness/processes.js';
 import { Checks, seconds, type Scenario } from '../harness/scenario.js';
 import { startFaultStack } from '../harness/stack.js';
+import { scanResult } from '../../../lib/temporal/scan-result.js';
 
 interface Poison {
   name: string;
@@ -128,11 +129,11 @@ export const poisonMessages: Scenario<PoisonMeasured> = {
       }
 
       const ghost = stack.client.workflow.getHandle(scanWorkflowId('ghost'));
-      const ghostResult = (await until(
+      const ghostResult = await until(
         'the unknown user’s scan to end',
-        () => ghost.result().catch(() => undefined),
+        () => scanResult(ghost).catch(() => undefined),
         60_000,
-      )) as ScanUserResult;
+      );
       const ghostScanId = ghostResult.type === 'scan.failed' ? ghostResult.message.scanId : undefined;
       const applied = ghostScanId
         ? ((await stack.client.workflow.getHandle(applyWorkflowId(ghostScanId)).result()) as ApplyScanResult)

@@ -4,12 +4,12 @@ import { dirname, join } from 'node:path';
 import { requestScanViaQueue } from '../../../lib/amqp/requests.js';
 import type { ScanCompleted } from '../../../lib/messages/v1/index.js';
 import { scanWorkflowId } from '../../../lib/temporal/names.js';
-import type { ScanUserResult } from '../../../lib/temporal/contracts.js';
 import { cleanWalk, registerUsers, workDirOf, writeBigTree } from '../harness/fixtures.js';
 import { pendingActivities, scanRows, until } from '../harness/observe.js';
 import type { RunAs } from '../harness/processes.js';
 import { Checks, count, type Scenario } from '../harness/scenario.js';
 import { startFaultStack } from '../harness/stack.js';
+import { scanResult } from '../../../lib/temporal/scan-result.js';
 
 export interface TreeChangesMeasured {
   /** Who the scan worker ran as ("nobody (65534)", or "root" when the scenario could not drop privileges). */
@@ -94,7 +94,7 @@ export const treeChanges: Scenario<TreeChangesMeasured> = {
       note(`changed the tree at ${count(changedAtFiles)} files walked`);
       release();
 
-      const result = (await handle.result()) as ScanUserResult;
+      const result = await scanResult(handle);
       if (result.type !== 'scan.completed') throw new Error(`the scan ended as ${result.type}`);
       const { message } = result;
       // What is there now, read by root (the symlink is not followed); the worker may not read the 000 directory.

@@ -2,12 +2,12 @@ import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { requestScanViaQueue } from '../../../lib/amqp/requests.js';
 import { scanWorkflowId } from '../../../lib/temporal/names.js';
-import type { ScanUserResult } from '../../../lib/temporal/contracts.js';
 import { insertUser } from '../../support/users.js';
 import { activityAttempts, executions, historyOf, scanRows, until } from '../harness/observe.js';
 import { jsonLines, sleep } from '../harness/processes.js';
 import { Checks, seconds, type Scenario } from '../harness/scenario.js';
 import { startFaultStack } from '../harness/stack.js';
+import { scanResult } from '../../../lib/temporal/scan-result.js';
 
 interface BadDir {
   username: string;
@@ -91,7 +91,7 @@ export const badWorkDirs: Scenario<BadWorkDirsMeasured> = {
       const measured: BadWorkDirsMeasured = { users: [], bridgeRetries: 0 };
       for (const { username, what, reason } of cases) {
         const handle = stack.client.workflow.getHandle(scanWorkflowId(username));
-        const result = (await handle.result()) as ScanUserResult;
+        const result = await scanResult(handle);
         const attempts = activityAttempts(await historyOf(stack.client, handle.workflowId));
         const runs = await executions(stack.client, `WorkflowId = "${handle.workflowId}"`);
         const rows = await scanRows(stack.pool, username);

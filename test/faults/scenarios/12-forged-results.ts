@@ -8,13 +8,13 @@ import { deadLetterExchange } from '../../../lib/amqp/topology.js';
 import { recordIssuedScan } from '../../../db/scan-authority.js';
 import type { ScanCompleted } from '../../../lib/messages/v1/index.js';
 import { applyWorkflowId, scanWorkflowId } from '../../../lib/temporal/names.js';
-import type { ScanUserResult } from '../../../lib/temporal/contracts.js';
 import { spawnXfc } from '../../support/processes.js';
 import { registerUsers, workDirOf, writeSmallTrees } from '../harness/fixtures.js';
 import { activityAttempts, executions, historyOf, scanRows, until, usageOf } from '../harness/observe.js';
 import { sleep } from '../harness/processes.js';
 import { Checks, type Scenario } from '../harness/scenario.js';
 import { startFaultStack, type FaultStack } from '../harness/stack.js';
+import { scanResult } from '../../../lib/temporal/scan-result.js';
 
 export interface ForgedResultsMeasured {
   /** Dead letters by reason after the forged results and their requeue. */
@@ -199,7 +199,7 @@ async function scanThrough(stack: FaultStack, username: string): Promise<ScanCom
       for (const run of await executions(stack.client, `WorkflowId = "${scanWorkflowId(username)}"`)) {
         const handle = stack.client.workflow.getHandle(run.workflowId, run.runId);
         if ((await handle.describe()).status.name !== 'COMPLETED') continue;
-        const result = (await handle.result()) as ScanUserResult;
+        const result = await scanResult(handle);
         if (result.type === 'scan.completed' && result.message.requestId === requestId) return result.message;
       }
       return undefined;

@@ -1,0 +1,117 @@
+import { loadClientConfigProfile, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
+
+/**
+ * The Temporal connection settings, read as Temporal's own tools read them (`@temporalio/envconfig`): TEMPORAL_ADDRESS,
+ * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_SERVER_CA_CERT_PATH, TEMPORAL_TLS_CLIENT_CERT_PATH,
+ * TEMPORAL_TLS_CLIENT_KEY_PATH (or their …_DATA forms), TEMPORAL_TLS_SERVER_NAME, and a profile (TEMPORAL_PROFILE) of
+ * the config file (TEMPORAL_CONFIG_FILE, default ~/.config/temporalio/temporal.toml); variables override the profile.
+ */
+export interface TemporalConnectionSettings {
+  address: string;
+  namespace: string;
+  apiKey?: string;
+  /** The profile read from the config file, when one was named (TEMPORAL_PROFILE). */
+  profile?: string;
+  tls: TemporalTlsSettings;
+  /** One line per deprecated variable still in use, for the connecting process to print once. */
+  deprecations: string[];
+}
+
+export interface TemporalTlsSettings {
+  /** On when TEMPORAL_TLS=true, a certificate is given, or an API key is (the SDK's rule); TEMPORAL_TLS=false wins. */
+  enabled: boolean;
+  serverCa?: ConfigDataSource;
+  clientCert?: ConfigDataSource;
+  clientKey?: ConfigDataSource;
+  serverName?: string;
+}
+
+/** The variables (with TEMPORAL_TLS_SERVER_NAME and the …_DATA forms) that xfc documents; the README lists them. */
+export const temporalVariables = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS',
+  'TEMPORAL_TLS_SERVER_CA_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_CERT_PATH',
+  'TEMPORAL_TLS_CLIENT_KEY_PATH',
+  'TEMPORAL_TLS_SERVER_NAME',
+  'TEMPORAL_PROFILE',
+  'TEMPORAL_CONFIG_FILE',
+] as const;
+
+/**
+ * xfc's names before it used envconfig, accepted for one release (0.2 drops them), each mapped to Temporal's name.
+ * The new name wins when both are set.
+ */
+export const deprecatedTemporalVariables = [
+  ['TEMPORAL_TLS_CA', 'TEMPORAL_TLS_SERVER_CA_CERT_PATH'],
+  ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_CLIENT_CERT_PATH'],
+  ['TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CLIENT_KEY_PATH'],
+] as const;
+
+/** Thrown for a setting that cannot be used; lib/config/env.ts turns it into its ConfigError. */
+export class TemporalSettingsError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+/** Pure: the environment with the deprecated names mapped onto Temporal's, and a warning for each one used. */
+export function mapDeprecatedTemporalVariables(env: Env): { env: Record<string, string>; deprecations: string[] } {
+  const mapped: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && value.trim() !== '') mapped[name] = value.trim();
+  }
+  const deprecations: string[] = [];
+  for (const [old, current] of deprecatedTemporalVariables) {
+    const value = mapped[old];
+    if (value === undefined) continue;
+    delete mapped[old];
+    if (mapped[current] === undefined) {
+      mapped[current] = value;
+      deprecations.push(`${old} is deprecated and will be removed in the next release: rename it ${current}.`);
+    } else {
+      deprecations.push(`${old} is deprecated and ignored because ${current} is set: remove ${old}.`);
+    }
+  }
+  return { env: mapped, deprecations };
+}
+
+/** Reads the settings from `env` (and the profile file it names); throws TemporalSettingsError naming the problem. */
+export function readTemporalSettings(env: Env): TemporalConnectionSettings {
+  const { env: mapped, deprecations } = mapDeprecatedTemporalVariables(env);
+  let profile: ClientConfigProfile;
+  try {
+    profile = loadClientConfigProfile({ overrideEnvVars: mapped });
+  } catch (err) {
+    const file = mapped.TEMPORAL_CONFIG_FILE ?? '~/.config/temporalio/temporal.toml';
+    throw new TemporalSettingsError(
+      `The Temporal client configuration cannot be read (${(err as Error).message}; profile ${mapped.TEMPORAL_PROFILE ?? 'default'} of ${file}). Fix the file, or unset TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE.`,
+    );
+  }
+  if (mapped.TEMPORAL_TLS !== undefined && !['true', 'false', '1', '0'].includes(mapped.TEMPORAL_TLS)) {
+    throw new TemporalSettingsError(
+      `TEMPORAL_TLS=${JSON.stringify(mapped.TEMPORAL_TLS)} is not valid: expected true or false.`,
+    );
+  }
+  const tls = profile.tls;
+  if ((tls?.clientCert === undefined) !== (tls?.clientKey === undefined)) {
+    throw new TemporalSettingsError(
+      'TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together: set both (mutual TLS) or neither.',
+    );
+  }
+  const enabled = tls?.disabled === true ? false : tls !== undefined || profile.apiKey !== undefined;
+  return {
+    address: profile.address ?? '127.0.0.1:7233',
+    namespace: profile.namespace ?? 'default',
+    ...(profile.apiKey !== undefined && { apiKey: profile.apiKey }),
+    ...(mapped.TEMPORAL_PROFILE !== undefined && { profile: mapped.TEMPORAL_PROFILE }),
+    tls: {
+      enabled,
+      ...(tls?.serverCACert && { serverCa: tls.serverCACert }),
+      ...(tls?.clientCert && { clientCert: tls.clientCert }),
+      ...(tls?.clientKey && { clientKey: tls.clientKey }),
+      ...(tls?.serverName && { serverName: tls.serverName }),
+    },
+    deprecations,
+  };
+}
