@@ -18,6 +18,7 @@ import { startTestStack, type TestStack } from '../support/stack.js';
 import { makeSymlinkedWorkDir, makeWorkDir } from '../support/trees.js';
 import { insertUser, registerUsersFromTree } from '../support/users.js';
 import { scanResult } from '../../lib/temporal/scan-result.js';
+import { localActivityOf } from '../faults/harness/observe.js';
 
 const run = promisify(execFile);
 
@@ -172,18 +173,10 @@ describe('scan workflows on a real Temporal server, Postgres and RabbitMQ', () =
         assert.match(err.cause.message, new RegExp(`^Scan of ${username} failed \\(${reason}\\): `));
         return true;
       });
-      // …only after scan.failed was published to RabbitMQ (the activity completed before the run failed)…
+      // …only after scan.failed was published to RabbitMQ (the step completed before the run failed: a local
+      // activity's marker, recorded with the workflow task that then fails the run, comes before the failure)…
       const events = (await handle.fetchHistory()).events ?? [];
-      const scheduledIds = new Map<string, string>();
-      for (const event of events) {
-        const scheduled = event.activityTaskScheduledEventAttributes;
-        if (scheduled) scheduledIds.set(String(event.eventId), scheduled.activityType?.name ?? '');
-      }
-      const published = events.findIndex(
-        (event) =>
-          scheduledIds.get(String(event.activityTaskCompletedEventAttributes?.scheduledEventId)) ===
-          'publishScanFailed',
-      );
+      const published = events.findIndex((event) => localActivityOf(event)?.type === 'publishScanFailed');
       const failedAt = events.findIndex((event) => event.workflowExecutionFailedEventAttributes);
       assert.ok(published >= 0 && failedAt > published, `published at event ${published}, failed at ${failedAt}`);
       // …and handed to the application, which records it (a user xfc does not know has no row to record it in).
