@@ -1,9 +1,9 @@
 import type { CommandModule } from 'yargs';
-import { ConfigError } from '../lib/config/env.js';
-import { ExitCode, UserError, errorMessage } from '../lib/common/errors.js';
 import { xfcVersion } from '../lib/common/version.js';
 import { commandCatalog } from './commands/index.js';
 import { exitQuietlyOnClosedPipes } from './output.js';
+import { reportError } from './report-error.js';
+import { ExitCode, UserError } from '../lib/common/errors.js';
 
 /** What every exit status means; shown by `xfc --help` and in the README. */
 export const exitStatusHelp =
@@ -49,23 +49,8 @@ export async function main(argv: string[]): Promise<void> {
   await cli.parseAsync();
 }
 
-/** Prints an error the way every command does and returns the exit code it deserves. */
-export function reportError(err: unknown): number {
-  if (err instanceof UserError) {
-    console.error(`xfc: ${err.message}`);
-    return err.exitCode;
-  }
-  if (err instanceof ConfigError) {
-    console.error(`xfc: configuration: ${err.message}`);
-    return ExitCode.usage;
-  }
-  console.error(`xfc: unexpected error: ${errorMessage(err)}`);
-  if (err instanceof Error && err.stack) console.error(err.stack);
-  return ExitCode.failure;
-}
-
 exitQuietlyOnClosedPipes();
 // What yargs' hideBin does for a plain `node main.js …` (no Electron here): the arguments after the script.
-main(process.argv.slice(2)).catch((err: unknown) => {
-  process.exitCode = reportError(err);
+main(process.argv.slice(2)).catch(async (err: unknown) => {
+  process.exitCode = await reportError(err);
 });
