@@ -67,10 +67,13 @@ export interface ControlActivities {
 }
 
 export function createControlActivities({ pool, publisher, config, metrics }: ControlActivityDeps): ControlActivities {
-  /** Publishes; a body its schema refuses is a bug no retry can fix, so that failure is final. */
-  async function publish<T extends MessageType>(type: T, body: MessageBody<T>, messageId: string): Promise<void> {
+  /**
+   * Publishes, with the message id the publisher derives from the body (lib/amqp/message-id.ts: a retried publish
+   * carries the same id). A body its schema refuses is a bug no retry can fix, so that failure is final.
+   */
+  async function publish<T extends MessageType>(type: T, body: MessageBody<T>): Promise<void> {
     try {
-      await publisher.publish(type, body, { messageId });
+      await publisher.publish(type, body);
     } catch (err) {
       if (err instanceof InvalidMessageError) {
         throw ApplicationFailure.create({
@@ -141,19 +144,19 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
       }));
     },
 
-    /** Publishes each request with its request id as message id, so a retried publish is recognisable. */
+    /** Publishes each request (its message id is its request id, so a retried publish is recognisable). */
     async publishScanRequests(input: { requests: ScanRequest[]; reason: 'sweep' | 'manual' }): Promise<void> {
       for (const request of input.requests) {
-        await publish('scan.request', { ...request, reason: input.reason }, request.requestId);
+        await publish('scan.request', { ...request, reason: input.reason });
       }
     },
 
     async publishScanCompleted(message: ScanCompleted): Promise<void> {
-      await publish('scan.completed', message, message.scanId);
+      await publish('scan.completed', message);
     },
 
     async publishScanFailed(message: ScanFailed): Promise<void> {
-      await publish('scan.failed', message, message.scanId);
+      await publish('scan.failed', message);
     },
 
     /**

@@ -26,7 +26,10 @@ export interface Publisher {
 }
 
 export interface PublishOptions {
-  /** Defaults to the deterministic id of the body (requestId or scanId, see message-id.ts). */
+  /**
+   * Defaults to the deterministic id of the body (requestId or scanId, see message-id.ts), which is what xfc itself
+   * always sends; an explicit id is for tests that play another publisher (forged or duplicated messages).
+   */
   messageId?: string;
 }
 

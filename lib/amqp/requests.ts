@@ -27,10 +27,9 @@ export async function requestScanViaQueue(
     reason,
     requestedAt: new Date().toISOString(),
   };
-  const messageId = scanRequestMessageId(request);
   const publisher = createPublisher(config.amqpUrl, { role: 'cli' });
   try {
-    await publisher.publish('scan.request', request, { messageId });
+    await publisher.publish('scan.request', request);
   } catch (err) {
     if (err instanceof AmqpConnectError) {
       throw new UserError(`${err.message}. Start RabbitMQ (\`${xfcCommand('dev')}\` needs it) or set XFC_AMQP_URL.`);
@@ -39,5 +38,5 @@ export async function requestScanViaQueue(
   } finally {
     await publisher.close();
   }
-  return { requestId: request.requestId, messageId };
+  return { requestId: request.requestId, messageId: scanRequestMessageId(request) };
 }
