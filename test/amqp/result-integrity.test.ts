@@ -21,6 +21,7 @@ import { makeWorkDir } from '../support/trees.js';
 import { registerUsersFromTree } from '../support/users.js';
 import { waitFor } from './fixtures/broker.js';
 import { scanResult } from '../../lib/temporal/scan-result.js';
+import { activityAttempts } from '../faults/harness/observe.js';
 
 const usageRow = z.object({ totalUsed: z.bigint(), quotaUsed: z.bigint(), lastScanned: z.date().nullable() });
 
@@ -216,12 +217,13 @@ describe('only xfc’s own scans change usage (real RabbitMQ, Temporal, PostgreS
     );
     assert.match(rows[0]?.failureMessage ?? '', /more than PostgreSQL's bigint holds/);
     assert.deepEqual(await usage('sparse'), before);
-    // One attempt of the recording activity: the application ended, it did not retry.
+    // One attempt of the recording step (a local activity: its marker carries the attempt): the application ended,
+    // it did not retry.
     const history = await stack.client.workflow.getHandle(applyWorkflowId(result.message.scanId)).fetchHistory();
-    const scheduled = (history.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes);
-    const failedAttempts = (history.events ?? []).filter((event) => event.activityTaskFailedEventAttributes);
-    assert.equal(scheduled.length, 1);
-    assert.equal(failedAttempts.length, 0);
+    const attempts = activityAttempts(history.events ?? []);
+    assert.equal(attempts.scheduled.get('recordScan'), 1);
+    assert.equal(attempts.byType.get('recordScan'), 1);
+    assert.equal(attempts.retries, 0);
     const description = await stack.client.workflow.getHandle(applyWorkflowId(result.message.scanId)).describe();
     assert.equal(description.status.name, 'COMPLETED');
 

@@ -104,7 +104,10 @@ export async function startFaultStack(options: FaultStackOptions = {}): Promise<
       client,
       processes,
       start: async (role, startOptions = {}) => {
-        const child = await startXfc(role, { ...env, ...startOptions.env }, startOptions);
+        // The bridge's info records are what scenarios read (its readiness, what it published and settled); the
+        // warn level above is for the workers' Temporal runtime, whose info lines nobody here reads.
+        const roleEnv: Record<string, string> = role === 'bridge' ? { XFC_LOG_LEVEL: 'info' } : {};
+        const child = await startXfc(role, { ...env, ...roleEnv, ...startOptions.env }, startOptions);
         processes.push(child);
         if (role === 'control') await pauseSweepSchedule(client);
         return child;
