@@ -76,12 +76,29 @@ export function mapDeprecatedTemporalVariables(env: Env): { env: Record<string, 
   return { env: mapped, deprecations };
 }
 
+/**
+ * The profile from the environment and the config file. The file at its default place (~/.config/temporalio/) is
+ * optional: where it cannot be read at all — a scan worker running as an unprivileged account whose HOME is still
+ * root's, whose ~/.config/temporalio the temporal CLI made 0700 — the environment alone configures the connection.
+ * A file named by TEMPORAL_CONFIG_FILE, or a profile named by TEMPORAL_PROFILE, must be readable.
+ */
+function loadProfile(mapped: Record<string, string>): ClientConfigProfile {
+  try {
+    return loadClientConfigProfile({ overrideEnvVars: mapped });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const chosen = mapped.TEMPORAL_CONFIG_FILE !== undefined || mapped.TEMPORAL_PROFILE !== undefined;
+    if (chosen || (code !== 'EACCES' && code !== 'EPERM')) throw err;
+    return loadClientConfigProfile({ overrideEnvVars: mapped, disableFile: true });
+  }
+}
+
 /** Reads the settings from `env` (and the profile file it names); throws TemporalSettingsError naming the problem. */
 export function readTemporalSettings(env: Env): TemporalConnectionSettings {
   const { env: mapped, deprecations } = mapDeprecatedTemporalVariables(env);
   let profile: ClientConfigProfile;
   try {
-    profile = loadClientConfigProfile({ overrideEnvVars: mapped });
+    profile = loadProfile(mapped);
   } catch (err) {
     const file = mapped.TEMPORAL_CONFIG_FILE ?? '~/.config/temporalio/temporal.toml';
     throw new TemporalSettingsError(
