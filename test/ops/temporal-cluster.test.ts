@@ -10,7 +10,7 @@ import { findTemporalCli } from '../../cli/ops/temporal-dev-server.js';
 import { checkTemporalNamespace, searchAttributeCommand } from '../../cli/ops/temporal-namespace-check.js';
 import { setupNamespace } from '../../cli/ops/temporal-server.js';
 import { startTestTemporal, type TestTemporal } from '../support/temporal.js';
-import { spawnXfc } from '../support/processes.js';
+import { doctorTemporalChecks } from '../support/doctor.js';
 
 const run = promisify(execFile);
 
@@ -37,18 +37,8 @@ describe('a Temporal cluster that lacks what xfc needs', () => {
     await temporal.stop();
   });
 
-  async function doctorTemporal(namespace: string): Promise<Check[]> {
-    const proc = spawnXfc(['doctor', '--json'], {
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_NAMESPACE: namespace,
-      XFC_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
-      XFC_AMQP_URL: 'amqp://guest:guest@127.0.0.1:1',
-      XFC_SMTP_URL: 'smtp://127.0.0.1:1',
-    });
-    await proc.exited;
-    const json = proc.output().slice(proc.output().indexOf('{'));
-    return (JSON.parse(json) as { checks: Check[] }).checks.filter((check) => check.area === 'Temporal');
-  }
+  const doctorTemporal = (namespace: string): Promise<Check[]> =>
+    doctorTemporalChecks({ TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: namespace });
 
   it('names a missing namespace, with the commands that create it and its search attributes', async () => {
     const namespace = fresh();

@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NativeConnection } from '@temporalio/worker';
-import type { Check } from '../../cli/ops/doctor.js';
 import { xfcSearchAttributes } from '../../cli/ops/search-attribute.js';
 import { findTemporalCli } from '../../cli/ops/temporal-dev-server.js';
 import { loadConfig } from '../../lib/config/env.js';
 import { temporalTls } from '../../lib/temporal/tls.js';
-import { spawnXfc } from '../support/processes.js';
+import { doctorTemporalChecks } from '../support/doctor.js';
 import { testTemporalKind } from '../support/temporal.js';
 import { startOwnTemporalServer, type OwnTemporalServer } from '../support/temporal-server.js';
 
@@ -60,7 +59,7 @@ function makeCertificates(dir: string): void {
       '-out',
       `${name}.csr`,
     );
-    execFileSync('sh', ['-c', `printf '%s\\n' "${extensions}" > ${name}.ext`], { cwd: dir });
+    writeFileSync(join(dir, `${name}.ext`), `${extensions}\n`);
     openssl(
       dir,
       'x509',
@@ -106,17 +105,7 @@ describe('the real Temporal server with mutual TLS', { skip: !realServer && 'nee
     TEMPORAL_TLS_CLIENT_KEY_PATH: file('client.key'),
   });
 
-  async function doctorTemporal(env: Record<string, string>): Promise<Check[]> {
-    const proc = spawnXfc(['doctor', '--json'], {
-      ...env,
-      XFC_DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none',
-      XFC_AMQP_URL: 'amqp://guest:guest@127.0.0.1:1',
-      XFC_SMTP_URL: 'smtp://127.0.0.1:1',
-    });
-    await proc.exited;
-    const json = proc.output().slice(proc.output().indexOf('{'));
-    return (JSON.parse(json) as { checks: Check[] }).checks.filter((check) => check.area === 'Temporal');
-  }
+  const doctorTemporal = doctorTemporalChecks;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'xfc-tls-'));
