@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ageBasis, decimalString, errorKind } from '../messages/v1/scan-report.js';
+import { ageBasis, decimalString, errorKind, scanTotals } from '../messages/v1/scan-report.js';
 import { HardLinkSet } from './hardlinks.js';
 import { errorMessage } from '../common/errors.js';
 
@@ -37,13 +37,8 @@ export const walkCheckpointSchema = z.object({
     })
     .nullable(),
   entries: count,
-  files: count,
-  directories: count,
-  symlinks: count,
-  others: count,
-  bytes: decimalString,
-  allocatedBytes: decimalString,
-  temporalByteDays: decimalString,
+  // The running totals, in the form the report carries them.
+  ...scanTotals.shape,
   histogram: z.object({ files: z.array(count).length(5), bytes: z.array(decimalString).length(5) }),
   errors: z.object({
     unreadable: count,

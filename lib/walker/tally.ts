@@ -3,6 +3,7 @@ import {
   ageBucketLimits,
   type ErrorKind,
   type ScanReport,
+  type ScanTotals,
   type TopDirectory,
 } from '../messages/v1/scan-report.js';
 import { decodeHardLinks, type WalkCheckpoint } from './checkpoint.js';
@@ -134,15 +135,7 @@ export class Tally {
       errors.unreadable + errors.vanished + errors.otherDevice + errors.otherMount + errors.otherErrors > 0;
     return {
       status: partial ? 'partial' : 'complete',
-      totals: {
-        files: this.files,
-        directories: this.directories,
-        symlinks: this.symlinks,
-        others: this.others,
-        bytes: this.bytes.toString(),
-        allocatedBytes: this.allocated.toString(),
-        temporalByteDays: this.byteDays.toString(),
-      },
+      totals: this.totals(),
       errors: { ...errors, samples },
       topDirectories: { byBytes: this.byBytes.map(topDirectory), byTemporal: this.byTemporal.map(topDirectory) },
       ageHistogram: ageBucketLabels.map((label, i) => ({
@@ -151,6 +144,19 @@ export class Tally {
         files: this.histFiles[i] ?? 0,
         bytes: (this.histBytes[i] ?? 0n).toString(),
       })),
+    };
+  }
+
+  /** The totals so far, as the report and the checkpoint carry them (sums as decimal strings). */
+  private totals(): ScanTotals {
+    return {
+      files: this.files,
+      directories: this.directories,
+      symlinks: this.symlinks,
+      others: this.others,
+      bytes: this.bytes.toString(),
+      allocatedBytes: this.allocated.toString(),
+      temporalByteDays: this.byteDays.toString(),
     };
   }
 
@@ -166,13 +172,7 @@ export class Tally {
         ...(this.cursor.subtreeDone ? { subtreeDone: true } : {}),
       },
       entries: this.entries,
-      files: this.files,
-      directories: this.directories,
-      symlinks: this.symlinks,
-      others: this.others,
-      bytes: this.bytes.toString(),
-      allocatedBytes: this.allocated.toString(),
-      temporalByteDays: this.byteDays.toString(),
+      ...this.totals(),
       histogram: { files: [...this.histFiles], bytes: this.histBytes.map(String) },
       errors: { ...this.errors, samples: this.samples.map((s) => ({ ...s })) },
       top: {
