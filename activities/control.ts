@@ -7,6 +7,7 @@ import { claimStaleUsers } from '../db/sweep.js';
 import { recordSweepRun } from '../db/fleet-health.js';
 import { acceptScanRequest, type RequestAcceptance } from '../db/requests.js';
 import { findWorkTarget } from '../db/users.js';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { failureTypes } from '../lib/temporal/failure-types.js';
 import { InvalidMessageError, type Publisher } from '../lib/amqp/publisher.js';
@@ -20,6 +21,7 @@ import type {
   ScanRequest,
 } from '../lib/messages/v1/index.js';
 import type { ApplyScanInput } from '../lib/temporal/contracts.js';
+import { startApplyWorkflow } from '../lib/temporal/starters.js';
 import type { ControlMetrics } from './metrics.js';
 import { checkWorkDirPath } from './work-dir.js';
 
@@ -51,6 +53,8 @@ export interface ControlActivityDeps {
   pool: DatabasePool;
   publisher: Publisher;
   config: XfcConfig;
+  /** Starts the application of a scan's result (`apply-<scanId>`) on the worker's own Temporal connection. */
+  temporal: Client;
   metrics?: ControlMetrics;
 }
 
@@ -61,12 +65,20 @@ export interface ControlActivities {
   resolveScanTarget(input: { username: string; scanId?: string }): Promise<ScanTarget>;
   claimStaleUsers(input: { claimId: string; batchSize?: number | undefined }): Promise<ScanRequest[]>;
   publishScanRequests(input: { requests: ScanRequest[]; reason: 'sweep' | 'manual' }): Promise<void>;
+  /** Starts `apply-<scanId>` with a scan's result; a result whose application was started before is left to it. */
+  startApplication(input: ApplyScanInput): Promise<void>;
   publishScanCompleted(message: ScanCompleted): Promise<void>;
   publishScanFailed(message: ScanFailed): Promise<void>;
   recordScan(input: ApplyScanInput): Promise<RecordScanResult>;
 }
 
-export function createControlActivities({ pool, publisher, config, metrics }: ControlActivityDeps): ControlActivities {
+export function createControlActivities({
+  pool,
+  publisher,
+  config,
+  temporal,
+  metrics,
+}: ControlActivityDeps): ControlActivities {
   /**
    * Publishes, with the message id the publisher derives from the body (lib/amqp/message-id.ts: a retried publish
    * carries the same id). A body its schema refuses is a bug no retry can fix, so that failure is final.
@@ -149,6 +161,10 @@ export function createControlActivities({ pool, publisher, config, metrics }: Co
       for (const request of input.requests) {
         await publish('scan.request', { ...request, reason: input.reason });
       }
+    },
+
+    async startApplication(input: ApplyScanInput): Promise<void> {
+      await startApplyWorkflow(temporal, config, input);
     },
 
     async publishScanCompleted(message: ScanCompleted): Promise<void> {

@@ -1,3 +1,4 @@
+import { Client } from '@temporalio/client';
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createControlActivities } from '../activities/control.js';
 import { createNotifyActivities } from '../activities/notify.js';
@@ -19,6 +20,8 @@ export interface ControlWorkerDeps {
 /** The `xfc-control` worker: every workflow, plus the database, messaging and mail activities. */
 export async function createControlWorker(deps: ControlWorkerDeps): Promise<Worker> {
   const { config, connection, pool, publisher, metrics } = deps;
+  // The worker's own connection also serves its activities' client calls (starting applications).
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -26,7 +29,7 @@ export async function createControlWorker(deps: ControlWorkerDeps): Promise<Work
     ...workflowCodeOptions(),
     // A database error no retry can fix ends the activity instead of retrying it forever.
     activities: withPermanentFailures({
-      ...createControlActivities({ pool, publisher, config, metrics }),
+      ...createControlActivities({ pool, publisher, config, temporal, metrics }),
       ...createNotifyActivities({ pool, config, ...(metrics ? { metrics } : {}) }),
     }),
   });

@@ -23,7 +23,13 @@ import { scanStatusSearchAttribute, volumeSearchAttribute, type ScanStatusValue 
 import type { ControlActivities } from '../activities/control.js';
 import type { ScanActivities, ScanProgress, WalkChunkResult } from '../activities/scan.js';
 import type { ScanCompleted, ScanFailed, ScanFailureReason } from '../lib/messages/v1/index.js';
-import { applyWorkflowId, localControlStepsPatch, userSearchAttribute, workflowTypes } from '../lib/temporal/names.js';
+import {
+  applyStartedByControlStepPatch,
+  applyWorkflowId,
+  localControlStepsPatch,
+  userSearchAttribute,
+  workflowTypes,
+} from '../lib/temporal/names.js';
 import { controlStepOptions, inspectWorkDirOptions, walkChunkOptions } from '../lib/temporal/activity-profiles.js';
 import { failureTypes } from '../lib/temporal/failure-types.js';
 import {
@@ -232,11 +238,17 @@ const xfcUserKey = defineSearchAttributeKey(userSearchAttribute, SearchAttribute
 /**
  * Hands the result to `applyScan` inside Temporal: the result carries its authority from the scan that produced it,
  * and RabbitMQ's scan.completed / scan.failed, published next, only informs other consumers (the bridge finds
- * `apply-<scanId>` already started). The child is abandoned, not awaited: it runs to its end (emails included)
- * whatever becomes of this run. Runs from before this step (patch marker) leave the application to the bridge.
+ * `apply-<scanId>` already started). The application runs to its end (emails included) whatever becomes of this
+ * run. A control step starts it: as a child, its start cost a workflow task of its own in every scan (the server's
+ * largest cost per scan after the walk, BENCHMARKS.md); runs from before that patch start a child, and runs from
+ * before the hand-off (patch 'apply-in-temporal') leave the application to the bridge.
  */
 async function handOff(outcome: ScanOutcome): Promise<void> {
   if (!patched('apply-in-temporal')) return;
+  if (patched(applyStartedByControlStepPatch)) {
+    await control().startApplication(outcome);
+    return;
+  }
   try {
     await startChild(workflowTypes.applyScan, {
       workflowId: applyWorkflowId(outcome.message.scanId),

@@ -41,3 +41,9 @@ export type ScanStatusValue = 'running' | 'complete' | 'partial' | 'failed';
  * activities, and scanUser no longer inspects the work directory in an activity of its own before the first chunk.
  */
 export const localControlStepsPatch = 'local-control-steps';
+
+/**
+ * Patch id of scanUser: a control step starts the result's application (`apply-<scanId>`) with a client call instead
+ * of the workflow starting it as a child, whose start the workflow had to wait for in a workflow task of its own.
+ */
+export const applyStartedByControlStepPatch = 'apply-started-by-control-step';

@@ -86,11 +86,12 @@ async function run(): Promise<void> {
     };
 
     const alice = await scan('alice', 'record-alice');
-    // Since the control steps became local activities (patch 'local-control-steps'). The histories recorded before
-    // it are kept beside these: scan-user-complete.json and scan-user-failed.json (before the hand-off to applyScan,
-    // patch 'apply-in-temporal'), the *-handoff.json ones and the apply-scan-*.json ones without the -local suffix
-    // (remote control activities) are what runs from before look like.
-    await save('scan-user-complete-local', 'scan-alice');
+    // Since a control step starts the application (patch 'apply-started-by-control-step'). The histories recorded
+    // before it are kept beside these: scan-user-complete.json and scan-user-failed.json (before the hand-off to
+    // applyScan, patch 'apply-in-temporal'), the *-handoff.json ones and the apply-scan-*.json ones without the
+    // -local suffix (remote control activities), and the *-local ones of scanUser (local control steps, the
+    // application started as a child) are what runs from before look like.
+    await save('scan-user-complete-apply-step', 'scan-alice');
     if (alice.type !== 'scan.completed') throw new Error(`alice: ${alice.type}`);
     await save('apply-scan-no-email-local', await apply(alice));
 
@@ -103,10 +104,11 @@ async function run(): Promise<void> {
     await save('apply-scan-email-recorded-later-local', await apply(late));
 
     const ghost = await scan('ghost', 'record-ghost');
-    // Since the run fails after its scan.failed (patch 'xfc-scan-failed-fails-workflow'), with the control steps
-    // local; scan-user-failed-local.json (local steps, run completed) and scan-user-failed-ends-failed.json (remote
-    // steps, run failed) are kept: they are what failed runs from before look like.
-    await save('scan-user-failed-local-ends-failed', 'scan-ghost');
+    // The run fails after its scan.failed (patch 'xfc-scan-failed-fails-workflow'); scan-user-failed-local.json
+    // (local steps, run completed), scan-user-failed-ends-failed.json (remote steps, run failed) and
+    // scan-user-failed-local-ends-failed.json (the application started as a child) are what failed runs from before
+    // look like.
+    await save('scan-user-failed-apply-step', 'scan-ghost');
     if (ghost.type !== 'scan.failed') throw new Error(`ghost: ${ghost.type}`);
     await save('apply-scan-failed-local', await apply(ghost));
 

@@ -25,6 +25,8 @@ describe('recorded workflow histories replay against the current code', () => {
       'scan-user-complete-handoff',
       'scan-user-failed-handoff',
       'scan-user-failed-ends-failed',
+      'scan-user-complete-apply-step',
+      'scan-user-failed-apply-step',
       'scan-user-duplicate',
       'apply-scan-email',
       'apply-scan-email-recorded-later',
