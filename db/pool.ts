@@ -48,6 +48,11 @@ export async function openPool(databaseUrl: string, options: PoolOptions = {}): 
     connectionTimeout: options.connectionTimeoutMs ?? 10_000,
     statementTimeout: 60_000,
     idleTimeout: 30_000,
+    // slonik's default runs DISCARD ALL whenever a connection goes back to the pool: one statement and round trip
+    // more after every query and transaction, and the backend's caches reset. xfc keeps no session state to discard:
+    // settings come with the connection (statement_timeout), locks are transaction-scoped (pg_advisory_xact_lock),
+    // and migrations run on node-pg-migrate's own connection.
+    resetConnection: async () => {},
   });
 }
 
