@@ -19,8 +19,14 @@ export interface StartOutcome {
 }
 
 /**
- * Starts `scanUser` for a request, or joins the scan already running for that user (conflict policy USE_EXISTING):
- * two requests for one user never give two concurrent scans. Both outcomes mean the request is accepted.
+ * Starts `scanUser` for a request, or joins the scan already running for that user: two requests for one user never
+ * give two concurrent scans. Both outcomes mean the request is accepted.
+ *
+ * The start is tried first with conflict policy FAIL, so the usual case (no scan running) costs the server one call;
+ * only when a scan is running does a second start join it (USE_EXISTING: the running run's id comes back). A
+ * describe before every start, as before, cost a history lookup per scan — of the user's last, closed run in
+ * production. If the running scan ends between the two calls, the second starts a new run and this says `started:
+ * false` for it: the flag is for reporting only.
  */
 export async function startScanWorkflow(
   client: Client,
@@ -28,20 +34,27 @@ export async function startScanWorkflow(
   request: ScanRequest,
 ): Promise<StartOutcome> {
   const workflowId = scanWorkflowId(request.username);
-  const running = await runningRunId(client, workflowId);
-  const handle = await client.workflow.start(workflowTypes.scanUser, {
-    workflowId,
-    taskQueue: config.temporal.controlTaskQueue,
-    args: [{ request }],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    // A finished scan for the user does not block a new one.
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    typedSearchAttributes: [{ key: xfcUserKey, value: request.username }],
-    // What the Web UI's list shows beside the id, so runs can be told apart without opening them.
-    staticSummary: `Scan of ${request.username} (${request.reason})`,
-    staticDetails: `Request ${request.requestId}, requested ${request.requestedAt}.`,
-  });
-  return { workflowId, runId: handle.firstExecutionRunId, started: running !== handle.firstExecutionRunId };
+  const start = (workflowIdConflictPolicy: 'FAIL' | 'USE_EXISTING') =>
+    client.workflow.start(workflowTypes.scanUser, {
+      workflowId,
+      taskQueue: config.temporal.controlTaskQueue,
+      args: [{ request }],
+      workflowIdConflictPolicy,
+      // A finished scan for the user does not block a new one.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: [{ key: xfcUserKey, value: request.username }],
+      // What the Web UI's list shows beside the id, so runs can be told apart without opening them.
+      staticSummary: `Scan of ${request.username} (${request.reason})`,
+      staticDetails: `Request ${request.requestId}, requested ${request.requestedAt}.`,
+    });
+  try {
+    const handle = await start('FAIL');
+    return { workflowId, runId: handle.firstExecutionRunId, started: true };
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const handle = await start('USE_EXISTING');
+    return { workflowId, runId: handle.firstExecutionRunId, started: false };
+  }
 }
 
 /**
@@ -82,14 +95,5 @@ export async function existingApplication(client: Client, workflowId: string): P
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
-  }
-}
-
-async function runningRunId(client: Client, workflowId: string): Promise<string | undefined> {
-  try {
-    const description = await client.workflow.getHandle(workflowId).describe();
-    return description.status.name === 'RUNNING' ? description.runId : undefined;
-  } catch {
-    return undefined; // not found: nothing running
   }
 }
