@@ -197,7 +197,8 @@ static size_t workers_to_wake(const struct walk *w, size_t tasks) {
 /**
  * After the lock is released: wakes them. Signalled under the lock, each woken thread went straight back to sleep
  * on the mutex the signaller still held, and woke again when it was released: on a latfs walk three futex calls in
- * four were that mutex (perf, sys_enter_futex call sites), each one a context switch on a 2-core host.
+ * four were on that mutex (perf, call sites of sys_enter_futex), and signalling after the unlock cut a walk's
+ * futex calls from ~5,600 to ~3,300 (1,800 fewer context switches, each dear on a 2-core virtual machine).
  */
 static void wake_workers(struct engine *e, size_t count) {
   if (count == SIZE_MAX) {
