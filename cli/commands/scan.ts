@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { ExitCode, UsageError, UserError } from '../../lib/common/errors.js';
 import { usernameProblem } from '../../lib/common/username.js';
-import { loadConfig } from '../../lib/config/env.js';
+import { loadScanConfig } from '../../lib/config/env.js';
 import { walk, WalkError, type WalkOutcome, type WalkProgress } from '../../lib/walker/index.js';
 import {
   loadCheckpointFile,
@@ -55,8 +55,8 @@ export const scanCommand: CommandModule<object, ScanArgs> = {
       .example('$0 scan --json --checkpoint /tmp/alice.ckpt $PWD', 'resumable, for scripts')
       .epilog(
         'Exit status: 0 complete, 3 partial (some entries could not be read: the totals are a lower bound), ' +
-          '2 bad usage, 1 failure or interrupted. On a network filesystem start xfc with UV_THREADPOOL_SIZE=64 ' +
-          '(the environment, not a flag: Node reads it at start-up) so that many requests can be in flight.',
+          '2 bad usage, 1 failure or interrupted. On a slow (network) filesystem the walker keeps up to --threads ' +
+          'metadata requests in flight (64 unless set); on a fast one it uses as many threads as cores.',
       ),
   handler: (args) => runScan(args),
 };
@@ -116,7 +116,7 @@ export function quickScanArgs(argv: readonly string[]): ScanArgs | null {
 
 /** `xfc scan`, with its arguments parsed (by yargs or by `quickScanArgs`). */
 export async function runScan(args: ScanArgs): Promise<void> {
-  const config = loadConfig();
+  const settings = loadScanConfig();
   const root = resolve(args.path);
   if (args.username !== undefined) {
     const problem = usernameProblem(args.username);
@@ -140,8 +140,8 @@ export async function runScan(args: ScanArgs): Promise<void> {
       `--now ${JSON.stringify(args.now)} is not a date and time; write ISO 8601, e.g. 2026-01-15T12:00:00Z.`,
     );
   }
-  const ageBasis = args['age-basis'] ?? saved.ageBasis ?? config.scan.ageBasis;
-  const excluded = exclude ?? saved.exclude ?? config.scan.exclude;
+  const ageBasis = args['age-basis'] ?? saved.ageBasis ?? settings.ageBasis;
+  const excluded = exclude ?? saved.exclude ?? settings.exclude;
   const checkpoint =
     args.checkpoint !== undefined
       ? loadCheckpointFile(args.checkpoint, { root, ageBasis, now, exclude: excluded })
@@ -163,11 +163,11 @@ export async function runScan(args: ScanArgs): Promise<void> {
       now,
       ageBasis,
       exclude: excluded,
-      threads: args.threads ?? config.scan.threads,
+      threads: args.threads ?? settings.threads,
       checkpoint,
       signal: controller.signal,
       // As often as a scan worker heartbeats (XFC_SCAN_HEARTBEAT_INTERVAL, 5 s by default).
-      checkpointIntervalMs: config.scan.heartbeatIntervalMs,
+      checkpointIntervalMs: settings.heartbeatIntervalMs,
       ...(args.checkpoint !== undefined
         ? { onCheckpoint: (next) => saveCheckpointFile(args.checkpoint as string, next) }
         : {}),
