@@ -3,13 +3,9 @@ import type { CommandModule } from 'yargs';
 import { ExitCode, UsageError, UserError } from '../../lib/common/errors.js';
 import { usernameProblem } from '../../lib/common/username.js';
 import { loadScanConfig } from '../../lib/config/env.js';
-import { walk, WalkError, type WalkOutcome, type WalkProgress } from '../../lib/walker/index.js';
-import {
-  loadCheckpointFile,
-  peekCheckpointSettings,
-  removeCheckpointFile,
-  saveCheckpointFile,
-} from '../scan-checkpoint.js';
+// walk.js, not the walker's index.js: the index also exports parseCheckpoint, and with it zod (~85 million
+// instructions of start-up, callgrind), which a scan without --checkpoint never needs.
+import { walk, WalkError, type WalkOutcome, type WalkProgress } from '../../lib/walker/walk.js';
 import { formatProgressLine, formatScanReport, scanJson } from '../scan-output.js';
 
 export interface ScanArgs {
@@ -131,8 +127,11 @@ export async function runScan(args: ScanArgs): Promise<void> {
       throw new UsageError(`--exclude takes names, not paths: ${JSON.stringify(name)}.`);
     }
   }
+  // Checkpoint files (validated with zod) are loaded only for --checkpoint.
+  const files =
+    args.checkpoint === undefined ? null : { path: args.checkpoint, ...(await import('../scan-checkpoint.js')) };
   // Resuming: settings not given on the command line come from the checkpoint, so the same command resumes.
-  const saved = args.checkpoint !== undefined ? peekCheckpointSettings(args.checkpoint) : {};
+  const saved = files ? files.peekCheckpointSettings(files.path) : {};
   const nowText = args.now ?? saved.now;
   const now = nowText === undefined ? new Date() : new Date(nowText);
   if (Number.isNaN(now.getTime())) {
@@ -142,10 +141,9 @@ export async function runScan(args: ScanArgs): Promise<void> {
   }
   const ageBasis = args['age-basis'] ?? saved.ageBasis ?? settings.ageBasis;
   const excluded = exclude ?? saved.exclude ?? settings.exclude;
-  const checkpoint =
-    args.checkpoint !== undefined
-      ? loadCheckpointFile(args.checkpoint, { root, ageBasis, now, exclude: excluded })
-      : undefined;
+  const checkpoint = files
+    ? files.loadCheckpointFile(files.path, { root, ageBasis, now, exclude: excluded })
+    : undefined;
 
   const showProgress = !args.json && process.stdout.isTTY === true && process.stderr.isTTY === true;
   const controller = new AbortController();
@@ -168,9 +166,7 @@ export async function runScan(args: ScanArgs): Promise<void> {
       signal: controller.signal,
       // As often as a scan worker heartbeats (XFC_SCAN_HEARTBEAT_INTERVAL, 5 s by default).
       checkpointIntervalMs: settings.heartbeatIntervalMs,
-      ...(args.checkpoint !== undefined
-        ? { onCheckpoint: (next) => saveCheckpointFile(args.checkpoint as string, next) }
-        : {}),
+      ...(files ? { onCheckpoint: (next) => files.saveCheckpointFile(files.path, next) } : {}),
       ...(showProgress ? { onProgress: (progress: WalkProgress) => drawProgress(progress) } : {}),
     });
   } catch (err) {
@@ -183,18 +179,18 @@ export async function runScan(args: ScanArgs): Promise<void> {
   }
 
   if (!outcome.done) {
-    if (args.checkpoint !== undefined) {
-      saveCheckpointFile(args.checkpoint, outcome.checkpoint);
+    if (files) {
+      files.saveCheckpointFile(files.path, outcome.checkpoint);
       throw new UserError(
         `Interrupted by ${interruptedBy ?? 'a signal'} after ${outcome.progress.entries} entries; progress is saved in ` +
-          `${args.checkpoint}. Run the same command again to resume.`,
+          `${files.path}. Run the same command again to resume.`,
       );
     }
     throw new UserError(
       `Interrupted by ${interruptedBy ?? 'a signal'}; nothing was saved (with --checkpoint FILE a scan can resume).`,
     );
   }
-  if (args.checkpoint !== undefined) removeCheckpointFile(args.checkpoint);
+  if (files) files.removeCheckpointFile(files.path);
   const header = { root, now, ageBasis, ...(args.username !== undefined ? { username: args.username } : {}) };
   console.log(
     args.json ? scanJson(outcome.report, header) : formatScanReport(outcome.report, header, outcome.progress),
