@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-// The installed `xfc` command. It is CommonJS on purpose: libuv sizes its thread pool once, when the pool first
-// starts, and an ES-module entry starts it while its modules load — before any of our code could set the size.
-// 64 threads let a walk keep 64 metadata requests in flight on a latency-bound filesystem (PanFS; see
-// BENCHMARKS.md: 7.5× faster than du with 64, 3.3× with libuv's default of 4). An explicit setting wins.
+// The installed `xfc` command: loads the compiled CLI. It leaves libuv's thread pool at its default size: the
+// native walker keeps many metadata requests in flight on its own threads (lib/walker/native), and a larger pool
+// only cost start-up, because Node's ES-module loader reads files through the pool and so started all of its
+// threads for every command (64 threads were 60 more clone3 calls before `xfc scan` reached its first directory).
 'use strict';
-process.env.UV_THREADPOOL_SIZE ??= '64';
 import('../dist/cli/main.js').catch((err) => {
   console.error(err);
   process.exit(1);

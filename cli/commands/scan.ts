@@ -2,14 +2,10 @@ import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { ExitCode, UsageError, UserError } from '../../lib/common/errors.js';
 import { usernameProblem } from '../../lib/common/username.js';
-import { loadConfig } from '../../lib/config/env.js';
-import { walk, WalkError, type WalkOutcome, type WalkProgress } from '../../lib/walker/index.js';
-import {
-  loadCheckpointFile,
-  peekCheckpointSettings,
-  removeCheckpointFile,
-  saveCheckpointFile,
-} from '../scan-checkpoint.js';
+import { loadScanConfig } from '../../lib/config/env.js';
+// walk.js, not the walker's index.js: the index also exports parseCheckpoint, and with it zod (~85 million
+// instructions of start-up, callgrind), which a scan without --checkpoint never needs.
+import { walk, WalkError, type WalkOutcome, type WalkProgress } from '../../lib/walker/walk.js';
 import { formatProgressLine, formatScanReport, scanJson } from '../scan-output.js';
 
 export interface ScanArgs {
@@ -55,8 +51,8 @@ export const scanCommand: CommandModule<object, ScanArgs> = {
       .example('$0 scan --json --checkpoint /tmp/alice.ckpt $PWD', 'resumable, for scripts')
       .epilog(
         'Exit status: 0 complete, 3 partial (some entries could not be read: the totals are a lower bound), ' +
-          '2 bad usage, 1 failure or interrupted. On a network filesystem start xfc with UV_THREADPOOL_SIZE=64 ' +
-          '(the environment, not a flag: Node reads it at start-up) so that many requests can be in flight.',
+          '2 bad usage, 1 failure or interrupted. On a slow (network) filesystem the walker keeps up to --threads ' +
+          'metadata requests in flight (64 unless set); on a fast one it uses as many threads as cores.',
       ),
   handler: (args) => runScan(args),
 };
@@ -116,7 +112,7 @@ export function quickScanArgs(argv: readonly string[]): ScanArgs | null {
 
 /** `xfc scan`, with its arguments parsed (by yargs or by `quickScanArgs`). */
 export async function runScan(args: ScanArgs): Promise<void> {
-  const config = loadConfig();
+  const settings = loadScanConfig();
   const root = resolve(args.path);
   if (args.username !== undefined) {
     const problem = usernameProblem(args.username);
@@ -131,8 +127,11 @@ export async function runScan(args: ScanArgs): Promise<void> {
       throw new UsageError(`--exclude takes names, not paths: ${JSON.stringify(name)}.`);
     }
   }
+  // Checkpoint files (validated with zod) are loaded only for --checkpoint.
+  const files =
+    args.checkpoint === undefined ? null : { path: args.checkpoint, ...(await import('../scan-checkpoint.js')) };
   // Resuming: settings not given on the command line come from the checkpoint, so the same command resumes.
-  const saved = args.checkpoint !== undefined ? peekCheckpointSettings(args.checkpoint) : {};
+  const saved = files ? files.peekCheckpointSettings(files.path) : {};
   const nowText = args.now ?? saved.now;
   const now = nowText === undefined ? new Date() : new Date(nowText);
   if (Number.isNaN(now.getTime())) {
@@ -140,12 +139,11 @@ export async function runScan(args: ScanArgs): Promise<void> {
       `--now ${JSON.stringify(args.now)} is not a date and time; write ISO 8601, e.g. 2026-01-15T12:00:00Z.`,
     );
   }
-  const ageBasis = args['age-basis'] ?? saved.ageBasis ?? config.scan.ageBasis;
-  const excluded = exclude ?? saved.exclude ?? config.scan.exclude;
-  const checkpoint =
-    args.checkpoint !== undefined
-      ? loadCheckpointFile(args.checkpoint, { root, ageBasis, now, exclude: excluded })
-      : undefined;
+  const ageBasis = args['age-basis'] ?? saved.ageBasis ?? settings.ageBasis;
+  const excluded = exclude ?? saved.exclude ?? settings.exclude;
+  const checkpoint = files
+    ? files.loadCheckpointFile(files.path, { root, ageBasis, now, exclude: excluded })
+    : undefined;
 
   const showProgress = !args.json && process.stdout.isTTY === true && process.stderr.isTTY === true;
   const controller = new AbortController();
@@ -163,14 +161,12 @@ export async function runScan(args: ScanArgs): Promise<void> {
       now,
       ageBasis,
       exclude: excluded,
-      threads: args.threads ?? config.scan.threads,
+      threads: args.threads ?? settings.threads,
       checkpoint,
       signal: controller.signal,
       // As often as a scan worker heartbeats (XFC_SCAN_HEARTBEAT_INTERVAL, 5 s by default).
-      checkpointIntervalMs: config.scan.heartbeatIntervalMs,
-      ...(args.checkpoint !== undefined
-        ? { onCheckpoint: (next) => saveCheckpointFile(args.checkpoint as string, next) }
-        : {}),
+      checkpointIntervalMs: settings.heartbeatIntervalMs,
+      ...(files ? { onCheckpoint: (next) => files.saveCheckpointFile(files.path, next) } : {}),
       ...(showProgress ? { onProgress: (progress: WalkProgress) => drawProgress(progress) } : {}),
     });
   } catch (err) {
@@ -183,18 +179,18 @@ export async function runScan(args: ScanArgs): Promise<void> {
   }
 
   if (!outcome.done) {
-    if (args.checkpoint !== undefined) {
-      saveCheckpointFile(args.checkpoint, outcome.checkpoint);
+    if (files) {
+      files.saveCheckpointFile(files.path, outcome.checkpoint);
       throw new UserError(
         `Interrupted by ${interruptedBy ?? 'a signal'} after ${outcome.progress.entries} entries; progress is saved in ` +
-          `${args.checkpoint}. Run the same command again to resume.`,
+          `${files.path}. Run the same command again to resume.`,
       );
     }
     throw new UserError(
       `Interrupted by ${interruptedBy ?? 'a signal'}; nothing was saved (with --checkpoint FILE a scan can resume).`,
     );
   }
-  if (args.checkpoint !== undefined) removeCheckpointFile(args.checkpoint);
+  if (files) files.removeCheckpointFile(files.path);
   const header = { root, now, ageBasis, ...(args.username !== undefined ? { username: args.username } : {}) };
   console.log(
     args.json ? scanJson(outcome.report, header) : formatScanReport(outcome.report, header, outcome.progress),

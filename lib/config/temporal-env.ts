@@ -1,4 +1,17 @@
-import { loadClientConfigProfile, type ClientConfigProfile, type ConfigDataSource } from '@temporalio/envconfig';
+import { createRequire } from 'node:module';
+import type * as Envconfig from '@temporalio/envconfig';
+import type { ClientConfigProfile, ConfigDataSource } from '@temporalio/envconfig';
+
+/**
+ * @temporalio/envconfig (CommonJS, with a TOML parser) is loaded when settings are first read, not when this module
+ * is: lib/config/env.ts imports this module, and `xfc scan`, which reads only the scan settings (loadScanConfig),
+ * should not pay ~25 ms of start-up for it.
+ */
+const loadCommonJs = createRequire(import.meta.url);
+function loadClientConfigProfile(...args: Parameters<typeof Envconfig.loadClientConfigProfile>): ClientConfigProfile {
+  const envconfig = loadCommonJs('@temporalio/envconfig') as typeof Envconfig;
+  return envconfig.loadClientConfigProfile(...args);
+}
 
 /**
  * The Temporal connection settings, read as Temporal's own tools read them (`@temporalio/envconfig`): TEMPORAL_ADDRESS,

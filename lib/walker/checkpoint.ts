@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ageBasis, decimalString, errorKind, scanTotals } from '../messages/v1/scan-report.js';
-import { HardLinkSet } from './hardlinks.js';
-import { errorMessage } from '../common/errors.js';
+import { CheckpointError, checkSettings, decodeHardLinks, type CheckpointExpectation } from './checkpoint-checks.js';
+
+export { CheckpointError, checkSettings, decodeHardLinks, type CheckpointExpectation };
 
 /**
  * Where a walk stopped and what it had counted, as plain JSON (no bigint, no Buffer): a CLI file, a Temporal
@@ -65,21 +66,6 @@ export const walkCheckpointSchema = z.object({
 
 export type WalkCheckpoint = z.infer<typeof walkCheckpointSchema>;
 
-/** A checkpoint that cannot be used for this walk; the message says why and what to do. */
-export class CheckpointError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CheckpointError';
-  }
-}
-
-export interface CheckpointExpectation {
-  root: string;
-  ageBasis?: 'ctime' | 'mtime';
-  now?: Date | string;
-  exclude?: string[];
-}
-
 /**
  * Validates a checkpoint read from JSON for a walk of `expected.root`; throws a CheckpointError when it belongs
  * to another path, another version or other settings, or is corrupt.
@@ -111,44 +97,4 @@ export function parseCheckpoint(json: unknown, expected: CheckpointExpectation):
   }
   decodeHardLinks(parsed.data);
   return parsed.data;
-}
-
-/** The checkpoint's hard-link set; a CheckpointError if it does not decode. */
-export function decodeHardLinks(checkpoint: WalkCheckpoint): HardLinkSet {
-  try {
-    return HardLinkSet.decode(checkpoint.hardLinks.data, checkpoint.hardLinks.count);
-  } catch (err) {
-    throw new CheckpointError(
-      `the checkpoint is corrupt (hard links: ${errorMessage(err)}); delete it to start afresh.`,
-    );
-  }
-}
-
-/** Throws unless the checkpoint was made with the same settings (they change the totals). */
-export function checkSettings(checkpoint: WalkCheckpoint, expected: CheckpointExpectation): void {
-  if (checkpoint.root !== expected.root) {
-    throw new CheckpointError(`the checkpoint belongs to a scan of ${checkpoint.root}, not ${expected.root}.`);
-  }
-  if (expected.ageBasis !== undefined && checkpoint.ageBasis !== expected.ageBasis) {
-    throw new CheckpointError(
-      `the checkpoint was made with age basis ${checkpoint.ageBasis}, not ${expected.ageBasis}; use the same basis or delete it.`,
-    );
-  }
-  if (expected.now !== undefined) {
-    const now = new Date(expected.now).toISOString();
-    if (Date.parse(checkpoint.now) !== Date.parse(now)) {
-      throw new CheckpointError(
-        `the checkpoint measures ages from ${checkpoint.now}, not ${now}; resume with --now ${checkpoint.now} or delete it.`,
-      );
-    }
-  }
-  if (expected.exclude !== undefined && !sameList(checkpoint.exclude, expected.exclude)) {
-    throw new CheckpointError(
-      `the checkpoint was made excluding [${checkpoint.exclude.join(', ')}], not [${expected.exclude.join(', ')}]; use the same exclusions or delete it.`,
-    );
-  }
-}
-
-function sameList(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((item, i) => item === b[i]);
 }

@@ -1,4 +1,4 @@
-import { type WalkCheckpoint } from './checkpoint.js';
+import type { WalkCheckpoint } from './checkpoint.js';
 import { native, type Engine, type NativeWalkOptions } from './native.js';
 import { RecordDecoder } from './record-decoder.js';
 import type { Tally } from './tally.js';

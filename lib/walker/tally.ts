@@ -1,12 +1,7 @@
-import {
-  ageBucketLabels,
-  ageBucketLimits,
-  type ErrorKind,
-  type ScanReport,
-  type ScanTotals,
-  type TopDirectory,
-} from '../messages/v1/scan-report.js';
-import { decodeHardLinks, type WalkCheckpoint } from './checkpoint.js';
+import { ageBucketLabels, ageBucketLimits } from '../messages/v1/age-buckets.js';
+import type { ErrorKind, ScanReport, ScanTotals, TopDirectory } from '../messages/v1/scan-report.js';
+import { decodeHardLinks } from './checkpoint-checks.js';
+import type { WalkCheckpoint } from './checkpoint.js';
 import { escapeByteString } from './escape.js';
 import { HardLinkSet } from './hardlinks.js';
 import { ageBucketIndex, type DirRecord, type Sum } from './protocol.js';

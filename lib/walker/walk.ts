@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import { CheckpointError, checkSettings } from './checkpoint.js';
+import { CheckpointError, checkSettings } from './checkpoint-checks.js';
 import { rootError, WalkError, type WalkOptions, type WalkOutcome } from './options.js';
 import { WalkSession } from './session.js';
 import { Tally } from './tally.js';

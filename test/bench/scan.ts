@@ -8,7 +8,7 @@
  * compiles xfc (tsc -p tsconfig.build.json into the cache, so a concurrent `npm run build` is not disturbed; the
  * native addon, when the walker has one, is used from the repository's build/) and runs, in turn:
  *   du -s --apparent-size TREE · ncdu -0 -o /dev/null TREE · gdu -n -s -p -a TREE ·
- *   node <cache>/dist/cli/main.js scan --json TREE (UV_THREADPOOL_SIZE=64, as bin/xfc.cjs sets it)
+ *   node <cache>/dist/cli/main.js scan --json TREE (libuv's default thread pool, as bin/xfc.cjs leaves it)
  * after a warm-up run of du and xfc, N rounds (default 5; at most 3 on tree-1m and 1 on the 2M directory, which is
  * there for its memory figure), reporting the median wall time, its ratio to du, the median CPU time and the peak
  * RSS (/usr/bin/time). It also walks each tree once through the walk API in a child process and reports the
@@ -403,13 +403,13 @@ function build(): void {
   process.stderr.write(tsc.status === 0 ? 'done\n' : 'done (with type errors elsewhere in the repository)\n');
 }
 
-/** `xfc scan --json` as users run it: the compiled CLI, with the thread pool bin/xfc.cjs gives it. */
+/** `xfc scan --json` as users run it: the compiled CLI, with libuv's default thread pool, as bin/xfc.cjs leaves it. */
 function xfcScan(name: string): Tool {
   const main = join(cache, 'dist', 'cli', 'main.js');
   return {
     name,
     command: (root) => [process.execPath, main, 'scan', '--json', root],
-    env: { ...process.env, UV_THREADPOOL_SIZE: '64' },
+    env: process.env,
     xfc: true,
   };
 }
@@ -467,7 +467,7 @@ function main(): void {
   const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const walker = fs.existsSync(join(repo, 'binding.gyp')) ? 'native walker (build/Release)' : 'worker-thread walker';
   console.log(`bench:scan ${new Date().toISOString()}, node ${process.version}, ${walker}, load average ${load}`);
-  console.log(`xfc = node ${join(cache, 'dist', 'cli', 'main.js')} scan --json (compiled), UV_THREADPOOL_SIZE=64`);
+  console.log(`xfc = node ${join(cache, 'dist', 'cli', 'main.js')} scan --json (compiled)`);
   if (options.local) {
     const ncdu: Tool = {
       name: 'ncdu -0 -o /dev/null',

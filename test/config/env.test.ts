@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../../lib/config/env.js';
+import { ConfigError, loadConfig, loadScanConfig } from '../../lib/config/env.js';
 
 describe('loadConfig', () => {
   it('has defaults that point at local services', () => {
@@ -38,5 +38,20 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ ...base, XFC_LDAP_URL: 'http://ldap' }), /XFC_LDAP_URL.*ldap:\/\/ or ldaps:\/\//);
     assert.throws(() => loadConfig({ ...base, XFC_LDAP_BIND_DN: 'cn=xfc' }), /go together/);
     assert.throws(() => loadConfig({ ...base, XFC_LDAP_MAIL_ATTRIBUTE: 'mail)(x' }), /XFC_LDAP_MAIL_ATTRIBUTE/);
+  });
+});
+
+describe('loadScanConfig', () => {
+  it('reads and checks the scan settings as loadConfig does, and nothing else', () => {
+    assert.deepEqual(loadScanConfig({}), loadConfig({}).scan);
+    const env = { XFC_AGE_BASIS: 'mtime', XFC_EXCLUDE: '.snapshot, .zfs', XFC_SCAN_THREADS: '16' };
+    assert.deepEqual(loadScanConfig(env), loadConfig(env).scan);
+    assert.throws(() => loadScanConfig({ XFC_AGE_BASIS: 'atime' }), /XFC_AGE_BASIS="atime" is not valid/);
+    assert.throws(
+      () => loadScanConfig({ XFC_SCAN_HEARTBEAT_INTERVAL: '40s' }),
+      /XFC_SCAN_HEARTBEAT_TIMEOUT .* at least twice/,
+    );
+    // A service's setting does not stop `xfc scan`.
+    assert.equal(loadScanConfig({ XFC_DATABASE_URL: 'not a url', TEMPORAL_TLS: 'maybe' }).ageBasis, 'ctime');
   });
 });

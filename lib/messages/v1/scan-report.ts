@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ageBucketLabels } from './age-buckets.js';
 
 /**
  * What a scan found, as the walker reports it, `xfc scan --json` prints it and `scan.completed` carries it
@@ -58,9 +59,7 @@ export const topDirectories = z.object({
   byTemporal: z.array(topDirectory).max(20),
 });
 
-/** Age buckets as JASMIN's `pan_du -sa` shows them: ≤30, ≤60, ≤90, ≤120 and >120 days. */
-export const ageBucketLabels = ['≤30 days', '≤60 days', '≤90 days', '≤120 days', '>120 days'] as const;
-export const ageBucketLimits = [30, 60, 90, 120, null] as const;
+export { ageBucketLabels, ageBucketLimits } from './age-buckets.js';
 
 export const ageBucket = z.object({
   label: z.enum(ageBucketLabels),
