@@ -197,10 +197,10 @@ export function createControlActivities({
         if (input.type === 'scan.completed' && result.refusal === undefined) {
           const { startedAt, finishedAt } = input.message;
           metrics?.recordScanDuration((Date.parse(finishedAt) - Date.parse(startedAt)) / 1000);
-          const { unreadable, vanished, otherDevice, otherErrors } = input.message.errors;
+          const { unreadable, vanished, otherDevice, otherMount = 0, otherErrors } = input.message.errors;
           metrics?.recordScanResult({
             status: input.message.status,
-            errors: { unreadable, vanished, otherDevice, otherErrors },
+            errors: { unreadable, vanished, otherDevice, otherMount, otherErrors },
           });
         } else {
           const reason = result.refusal?.reason ?? (input.type === 'scan.failed' ? input.message.reason : 'unknown');

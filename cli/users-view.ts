@@ -148,6 +148,8 @@ function scanNote(scan: ScanRecord): string {
       unreadable: errors.unreadable,
       vanished: errors.vanished,
       'other device': errors.otherDevice,
+      // Bind mounts and other mounts inside the tree: counted, not entered (absent from results before v1 had it).
+      'other mounts': errors.otherMount ?? 0,
       'other errors': errors.otherErrors,
     }).filter(([, count]) => count > 0);
     if (counts.length > 0) notes.push(counts.map(([kind, count]) => `${count} ${kind}`).join(', '));

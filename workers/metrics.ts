@@ -46,7 +46,7 @@ export class XfcMetrics implements ScanMetrics, ControlMetrics, NotifyMetrics {
   });
   private readonly scanErrors = new Counter({
     name: 'xfc_scan_errors_total',
-    help: 'Entries a scan could not account, by kind (unreadable, vanished, otherDevice, otherErrors).',
+    help: 'Entries a scan could not account, by kind (unreadable, vanished, otherDevice, otherMount, otherErrors).',
     labelNames: ['kind'],
     registers: [this.registry],
   });

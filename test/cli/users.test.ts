@@ -224,6 +224,25 @@ describe('xfc users', () => {
       /Recent scans \(newest first\):\nAPPLIED .*\n-+.*\n.*2026-11-01 10:00 UTC +complete +4\.0 TiB +4\.0 TiB +100\.0 TiB·day/,
     );
 
+    // An older scan of carol's that met bind mounts and vanishing files: history only, its errors in its note.
+    await recordOwnScan(
+      t.pool,
+      completedScan({
+        username: 'carol',
+        now: '2026-10-01T10:00:00.000Z',
+        bytes: 3n * TiB,
+        temporalByteDays: 90n * TiB,
+        status: 'partial',
+        errors: { unreadable: 0, vanished: 2, otherDevice: 0, otherMount: 3, otherErrors: 0, samples: [] },
+      }),
+    );
+    const carol = await xfc(t.db.url, 'users', 'show', 'carol');
+    assert.equal(carol.code, 0, carol.stderr);
+    assert.match(
+      carol.stdout,
+      /2026-10-01 10:00 UTC +partial +3\.0 TiB .*older than the usage shown: history only; 2 vanished, 3 other mounts;/,
+    );
+
     const json = JSON.parse((await xfc(t.db.url, 'users', 'show', 'bob', '--json')).stdout) as {
       temporalUsed: string;
       forecast: { kind: string; days: number };
