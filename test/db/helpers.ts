@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { DatabasePool } from 'slonik';
-import pg from 'pg';
 import { migrate } from '../../db/migrate.js';
 import { openPool } from '../../db/pool.js';
 import { recordIssuedScan } from '../../db/scan-authority.js';
@@ -12,8 +11,11 @@ import {
   type ScanCompleted,
   type ScanFailed,
 } from '../../lib/messages/v1/index.js';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
+import { createTestDatabase, withClient, type TestDatabase } from '../support/postgres.js';
 import { djangoMigrate } from './django.js';
+
+/** Tests set up schemas and rows the way Django would, on plain pg connections of their own. */
+export { withClient };
 
 /**
  * Rows as the live service had them (two volumes, three users), loaded after Django's own 0001 (what
@@ -27,17 +29,6 @@ export async function runSql(url: string, text: string): Promise<void> {
   await withClient(url, async (client) => {
     await client.query(text);
   });
-}
-
-/** Runs `run` with a plain pg connection of its own (tests set up schemas and rows the way Django would). */
-export async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
 }
 
 /** A database as the Django app's master leaves it: `manage.py migrate` (its 0001), then the rows. */

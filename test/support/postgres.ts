@@ -15,14 +15,19 @@ export interface TestDatabase {
   setReachable(reachable: boolean): Promise<void>;
 }
 
-async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
+/** Runs `run` with a plain pg connection of its own to `url`, closed afterwards whatever happens. */
+export async function withClient<T>(url: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return await run(client);
   } finally {
     await client.end();
   }
+}
+
+function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
+  return withClient(adminUrl, run);
 }
 
 /** A fresh, empty database of its own for one test file; `drop()` removes it even with open connections. */

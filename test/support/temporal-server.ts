@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import pg from 'pg';
 import {
   postgresTarget,
   setupTemporalSchema,
@@ -11,7 +10,7 @@ import {
   type TemporalServerOptions,
   type TemporalServerPorts,
 } from '../../cli/ops/temporal-server.js';
-import { adminUrl } from './postgres.js';
+import { adminUrl, withClient } from './postgres.js';
 import { errorMessage } from '../../lib/common/errors.js';
 
 /**
@@ -29,18 +28,8 @@ const templates: TemporalDatabases = {
 /** Written on a template once its schema is complete: a half-made template is made again. */
 const readyMark = `xfc test template, Temporal ${temporalServerVersion}, schema complete`;
 
-async function admin<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await use(client);
-  } finally {
-    await client.end();
-  }
-}
-
 async function ensureTemplates(): Promise<void> {
-  await admin(async (client) => {
+  await withClient(adminUrl, async (client) => {
     // One process sets the templates up; the others wait for it (a session-level advisory lock).
     await client.query(`SELECT pg_advisory_lock(hashtext('xfc-test-temporal-templates'))`);
     try {
@@ -63,7 +52,7 @@ async function ensureTemplates(): Promise<void> {
 async function copyTemplates(): Promise<TemporalDatabases> {
   const id = randomBytes(5).toString('hex');
   const copies = { persistence: `xfc_test_temporal_${id}`, visibility: `xfc_test_temporal_visibility_${id}` };
-  await admin(async (client) => {
+  await withClient(adminUrl, async (client) => {
     for (const kind of ['persistence', 'visibility'] as const) {
       for (let attempt = 0; ; attempt++) {
         try {
@@ -80,19 +69,15 @@ async function copyTemplates(): Promise<TemporalDatabases> {
   for (const kind of ['persistence', 'visibility'] as const) {
     const url = new URL(adminUrl);
     url.pathname = `/${copies[kind]}`;
-    const client = new pg.Client({ connectionString: url.toString() });
-    await client.connect();
-    try {
-      await client.query('UPDATE schema_version SET db_name = $1', [copies[kind]]);
-    } finally {
-      await client.end();
-    }
+    await withClient(url.toString(), (client) =>
+      client.query('UPDATE schema_version SET db_name = $1', [copies[kind]]),
+    );
   }
   return copies;
 }
 
 async function dropDatabases(databases: TemporalDatabases): Promise<void> {
-  await admin(async (client) => {
+  await withClient(adminUrl, async (client) => {
     for (const name of Object.values(databases)) await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   });
 }
